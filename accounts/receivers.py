@@ -1,0 +1,1 @@
+"""Signal receivers: accounts reacts to users' events without users importing accounts."""

@@ -1,0 +1,3 @@
+"""Canonical routes of this app (mounted under /api/v1/)."""
+
+urlpatterns: list = []

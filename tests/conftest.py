@@ -1,0 +1,85 @@
+"""Shared fixtures: API clients, users, a tenant trio, the cache and a real Celery worker."""
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.worker import WorkerProcess
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Throttles, lockouts and the token denylist live in the cache: start every test clean."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def password():
+    return DEFAULT_PASSWORD
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(is_staff=True)
+
+
+def jwt_client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+@pytest.fixture
+def auth_client(user):
+    return jwt_client(user)
+
+
+@pytest.fixture
+def other_client(other_user):
+    return jwt_client(other_user)
+
+
+@pytest.fixture
+def staff_client(staff_user):
+    return jwt_client(staff_user)
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, tmp_path):
+    """A real worker child process on the configured broker, seeing the test database.
+
+    Usage: `worker = celery_worker_process()` (or with beat=True, pool=..., concurrency=...).
+    Every worker started is stopped at the end of the test.
+    """
+    from backend.celery import app
+
+    app.control.purge()
+    started: list[WorkerProcess] = []
+
+    def start(**kwargs) -> WorkerProcess:
+        worker = WorkerProcess(tmp_path, **kwargs).start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()

@@ -1,0 +1,151 @@
+"""A real Celery worker (and optionally beat) in a child process, for tests whose point is the worker.
+
+The child process gets the same settings as the test process but with DATABASE_URL pointing at the
+*test* database, so it sees what the test committed (use `transactional_db`).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_database_url() -> str:
+    """DATABASE_URL of the database the test runner created (test_<name> or the SQLite file)."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
+
+
+class WorkerProcess:
+    """Starts, stops and kills one `celery worker` child process (its own process group)."""
+
+    def __init__(
+        self,
+        log_dir: Path,
+        *,
+        beat: bool = False,
+        concurrency: int = 2,
+        pool: str = "prefork",
+        queues: str | None = None,
+        extra_env: dict | None = None,
+    ):
+        self.log_dir = log_dir
+        self.beat = beat
+        self.concurrency = concurrency
+        self.pool = pool
+        self.queues = queues
+        self.extra_env = extra_env or {}
+        self.process: subprocess.Popen | None = None
+        self.starts = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    @property
+    def log_path(self) -> Path:
+        return self.log_dir / f"worker-{self.starts}.log"
+
+    def env(self) -> dict:
+        env = dict(os.environ)
+        env["DJANGO_SETTINGS_MODULE"] = "backend.settings.test"
+        env["DATABASE_URL"] = test_database_url()
+        env.pop("TEST_DATABASE_NAME", None)
+        env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
+        env["PYTHONUNBUFFERED"] = "1"
+        env.update(self.extra_env)
+        return env
+
+    def start(self, timeout: float = 60.0) -> WorkerProcess:
+        self.starts += 1
+        cmd = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "backend",
+            "worker",
+            "-l",
+            "INFO",
+            "--pool",
+            self.pool,
+            "--concurrency",
+            str(self.concurrency),
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"test{os.getpid()}-{self.starts}@%h",
+        ]
+        if self.queues:
+            cmd += ["-Q", self.queues]
+        if self.beat:
+            cmd += [
+                "-B",
+                "-S",
+                "celery.beat:PersistentScheduler",
+                "-s",
+                str(self.log_dir / f"beat-schedule-{self.starts}"),
+            ]
+        log = open(self.log_path, "wb")  # noqa: SIM115 - closed with the process
+        self.process = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{self.log_path.read_text()[-4000:]}")
+            if b" ready." in self.log_path.read_bytes():
+                return self
+            time.sleep(0.2)
+        self.kill()
+        raise RuntimeError(f"worker not ready in {timeout}s:\n{self.log_path.read_text()[-4000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no shutdown, no acks, as a crashed machine would."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def logs(self) -> str:
+        return "\n".join(
+            p.read_text(errors="replace") for p in sorted(self.log_dir.glob("worker-*.log"))
+        )
+
+
+def wait_until(predicate, timeout: float = 30.0, interval: float = 0.2, message: str = ""):
+    """Polls `predicate` until it returns a truthy value; fails the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(message or f"condition not met within {timeout}s")
