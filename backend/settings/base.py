@@ -358,3 +358,19 @@ if SENTRY_DSN:  # pragma: no cover - optional integration
         sentry_sdk.init(dsn=SENTRY_DSN, environment=ENVIRONMENT, send_default_pii=False)
     except ImportError as exc:
         raise ImproperlyConfigured("SENTRY_DSN is set but sentry-sdk is not installed.") from exc
+
+# =====================================================================================================
+# Per-app settings. Each app keeps its own block; periodic tasks are registered by task name.
+# =====================================================================================================
+
+# --- users -------------------------------------------------------------------------------------------
+# (end users)
+
+# --- accounts ----------------------------------------------------------------------------------------
+# (end accounts)
+
+# --- endpoints ---------------------------------------------------------------------------------------
+# (end endpoints)
+
+# --- destinations ------------------------------------------------------------------------------------
+# (end destinations)
