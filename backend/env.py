@@ -11,7 +11,7 @@ env = environ.Env()
 
 # Reading `.env` is opt-in so that tests and CI never pick up a developer's local file by accident.
 if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
-    environ.Env.read_env(str(BASE_DIR / ".env"))
+    environ.Env.read_env(str(BASE_DIR / ".env"), parse_comments=True)
 
 
 def env_secret(name: str, default: str = "") -> str:
