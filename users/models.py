@@ -72,3 +72,56 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.first_name or self.username
+
+
+class RevokedToken(models.Model):
+    """A revoked JWT, token family or user-wide cut-off; the durable copy of the cache denylist.
+
+    The cache answers the per-request check; these rows rebuild it when the cache is lost, and a
+    unique (kind, identifier) makes "revoke this refresh token" an atomic claim (reuse detection).
+    """
+
+    class Kind(models.TextChoices):
+        ACCESS = "access", "Access token"
+        REFRESH = "refresh", "Refresh token"
+        FAMILY = "family", "Token family (one login)"
+        # Every token of the user issued before `created_at` (password reset, "log out everywhere").
+        USER = "user", "All tokens of a user"
+
+    class Reason(models.TextChoices):
+        LOGOUT = "logout", "Logout"
+        ROTATED = "rotated", "Rotated (refresh used)"
+        REUSE_DETECTED = "reuse_detected", "Refresh token reuse detected"
+        REVOKE_ALL = "revoke_all", "All sessions revoked"
+        ADMIN = "admin", "Revoked by an administrator"
+        DEVICE_REVOKED = "device_revoked", "Device revoked"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # The token's jti, the family id, or the user's id (kind=user).
+    identifier = models.CharField(max_length=64)
+    user = models.ForeignKey(
+        "users.User",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="revoked_tokens",
+    )
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    # Past this instant every token the row covers has expired anyway: the row can be purged.
+    expires_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "identifier"], name="users_revokedtoken_kind_identifier_unique"
+            ),
+        ]
+        indexes = [
+            # Rebuilding the cache denylist reads the live rows of the hot-path kinds.
+            models.Index(fields=["kind", "expires_at"], name="users_revoked_kind_expires_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.identifier} ({self.reason})"
