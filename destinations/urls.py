@@ -1,3 +1,30 @@
 """Canonical routes of this app (mounted under /api/v1/)."""
 
-urlpatterns: list = []
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from destinations import views
+
+router = SimpleRouter()
+router.register("destinations", views.DestinationViewSet, basename="destination")
+router.register("logs", views.DeliveryLogViewSet, basename="delivery-log")
+
+urlpatterns = [
+    path(
+        "accounts/<int:account_id>/destinations/",
+        views.AccountDestinationViewSet.as_view({"get": "list", "post": "create"}),
+        name="account-destinations",
+    ),
+    path(
+        "accounts/<int:account_id>/logs/",
+        views.AccountDeliveryLogViewSet.as_view({"get": "list"}),
+        name="account-logs",
+    ),
+    path(
+        "accounts/<int:account_id>/logs/replay/",
+        views.AccountDeliveryLogViewSet.as_view({"post": "replay"}),
+        name="account-logs-replay",
+    ),
+    path("incoming-data/", views.IngestView.as_view(), name="incoming-data"),
+    *router.urls,
+]

@@ -1,0 +1,81 @@
+"""Admin pages of destinations, events, delivery logs (attempts inline) and attempts."""
+
+from django.contrib import admin
+
+from destinations.models import DeliveryAttempt, DeliveryLog, Destination, Event
+
+
+@admin.register(Destination)
+class DestinationAdmin(admin.ModelAdmin):
+    list_display = ("id", "account", "http_method", "url", "is_active", "disabled_at", "created_at")
+    list_filter = ("is_active", "http_method", "created_at")
+    search_fields = ("url", "account__name", "disabled_reason")
+    list_select_related = ("account",)
+    raw_id_fields = ("account", "created_by", "updated_by")
+    # The signing secret is shown, never edited by hand (rotate it through the API).
+    readonly_fields = (
+        "signing_secret",
+        "consecutive_failures",
+        "failing_since",
+        "disabled_at",
+        "created_at",
+        "updated_at",
+    )
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    list_display = ("id", "event_id", "account", "received_at")
+    list_filter = ("received_at",)
+    search_fields = ("event_id", "account__name")
+    list_select_related = ("account",)
+    raw_id_fields = ("account",)
+    readonly_fields = ("account", "event_id", "payload", "received_at")
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    fields = (
+        "attempt_number",
+        "started_at",
+        "duration_ms",
+        "status_code",
+        "outcome",
+        "error",
+        "response_body",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(DeliveryLog)
+class DeliveryLogAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "account",
+        "destination",
+        "event",
+        "status",
+        "attempts",
+        "last_status_code",
+        "received_timestamp",
+        "processed_timestamp",
+    )
+    list_filter = ("status", "received_timestamp")
+    search_fields = ("event__event_id", "destination__url", "account__name", "last_error")
+    list_select_related = ("account", "destination", "event")
+    raw_id_fields = ("event", "destination", "account")
+    readonly_fields = ("received_timestamp", "processed_timestamp", "created_at", "updated_at")
+    inlines = [DeliveryAttemptInline]
+
+
+@admin.register(DeliveryAttempt)
+class DeliveryAttemptAdmin(admin.ModelAdmin):
+    list_display = ("id", "log", "attempt_number", "status_code", "outcome", "started_at")
+    list_filter = ("outcome", "started_at")
+    search_fields = ("error", "log__event__event_id")
+    raw_id_fields = ("log",)

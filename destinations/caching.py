@@ -1,0 +1,59 @@
+"""The logs-list cache: one version number per account, bumped whenever a log of it changes.
+
+Cached pages are keyed by the account's current version, so a bump makes every cached page of
+that account unreachable at once (they expire on their own): no key scans, no deletes.
+"""
+
+import hashlib
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
+
+
+def _version_key(account_id: int) -> str:
+    return f"destinations:logs-version:{account_id}"
+
+
+def _initial_version() -> int:
+    # Time-based, so a version lost to eviction or a cache restart never reuses an old number.
+    return time.time_ns() // 1000
+
+
+def logs_version(*, account_id: int) -> int:
+    key = _version_key(account_id)
+    version = cache.get(key)
+    if version is None:
+        cache.add(key, _initial_version(), timeout=None)
+        version = cache.get(key)
+    return int(version or 0)
+
+
+def logs_version_bump(*, account_ids) -> None:
+    """Invalidates the cached logs lists of these accounts. Cache trouble never fails a write."""
+    for account_id in set(account_ids):
+        key = _version_key(account_id)
+        try:
+            try:
+                cache.incr(key)
+            except ValueError:  # no version yet (or evicted): start a new, higher one
+                cache.set(key, _initial_version(), timeout=None)
+        except Exception:  # noqa: BLE001 - the cache is an optimisation; the TTL bounds staleness
+            logger.warning("Could not bump the logs cache version of account %s", account_id)
+
+
+def logs_page_cache_key(*, account_id: int, full_path: str, host: str) -> str:
+    version = logs_version(account_id=account_id)
+    digest = hashlib.sha256(f"{host}|{full_path}".encode()).hexdigest()[:32]
+    return f"destinations:logs:{account_id}:{version}:{digest}"
+
+
+def logs_page_get(key: str):
+    return cache.get(key)
+
+
+def logs_page_set(key: str, data) -> None:
+    cache.set(key, data, timeout=settings.LOGS_CACHE_SECONDS)

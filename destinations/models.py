@@ -1,0 +1,181 @@
+"""Destinations (where an account's data goes), events (what came in) and the delivery records.
+
+One Event per accepted ingest call; one DeliveryLog per (event, destination); one DeliveryAttempt
+per HTTP request made for a log.
+"""
+
+import base64
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Account
+from backend.common.models import BaseModel
+from destinations.validators import validate_headers, validate_safe_url
+
+SIGNING_SECRET_PREFIX = "whsec_"
+
+
+def generate_signing_secret() -> str:
+    """A Standard Webhooks secret: `whsec_` + base64 of 32 random bytes."""
+    return SIGNING_SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+class Destination(BaseModel):
+    """An HTTP endpoint that receives every event of its account, signed."""
+
+    class HttpMethod(models.TextChoices):
+        GET = "GET", "GET"
+        POST = "POST", "POST"
+        PUT = "PUT", "PUT"
+        PATCH = "PATCH", "PATCH"
+        DELETE = "DELETE", "DELETE"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="destinations")
+    url = models.URLField(max_length=2048, validators=[validate_safe_url])
+    http_method = models.CharField(max_length=6, choices=HttpMethod.choices, default="POST")
+    headers = models.JSONField(default=dict, blank=True, validators=[validate_headers])
+    signing_secret = models.CharField(max_length=128, default=generate_signing_secret)
+    is_active = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=255, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    # Failure tracking for auto-disable: reset by any successful attempt.
+    consecutive_failures = models.PositiveIntegerField(
+        default=0, help_text="Logs that ended failed since the last successful delivery."
+    )
+    failing_since = models.DateTimeField(
+        null=True, blank=True, help_text="First failed attempt since the last successful one."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.http_method} {self.url}"
+
+
+class Event(models.Model):
+    """One accepted ingest call: the payload as received, idempotent per (account, event_id)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="events")
+    event_id = models.CharField(max_length=255)
+    payload = models.JSONField()
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            # Idempotency: a repeated CL-X-EVENT-ID (even two racing requests) stores one event.
+            models.UniqueConstraint(
+                fields=["account", "event_id"], name="destinations_event_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.event_id
+
+
+class DeliveryLog(BaseModel):
+    """The delivery of one event to one destination, and where it stands."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        IN_PROGRESS = "in_progress", "In progress"
+        SUCCESS = "success", "Success"
+        FAILED = "failed", "Failed"
+        HELD = "held", "Held"
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="logs")
+    destination = models.ForeignKey(Destination, on_delete=models.CASCADE, related_name="logs")
+    # Denormalized from event.account so the logs list filters one table.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="delivery_logs")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # Attempts in the current round (claims count, so a delivery that kills its worker stops too).
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Last time a delivery task was published for this log; the sweeper skips recent ones.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    # Lease of the worker that claimed the log; past it, the sweeper hands the log to another.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    received_timestamp = models.DateTimeField()
+    processed_timestamp = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_timestamp", "-id"]
+        indexes = [
+            # Logs list of an account, newest first, with received_timestamp range filters.
+            models.Index(
+                fields=["account", "-received_timestamp", "-id"], name="dest_log_account_recv_idx"
+            ),
+            # Logs list filtered by status (and bulk replay by status and time range).
+            models.Index(
+                fields=["account", "status", "-received_timestamp"], name="dest_log_acct_status_idx"
+            ),
+            # Re-queueing a destination's held logs on re-enable; destination_id filter.
+            models.Index(fields=["destination", "status"], name="dest_log_dest_status_idx"),
+            # Sweeper: pending logs that are due.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="dest_log_pending_due_idx",
+                condition=Q(status="pending"),
+            ),
+            # Sweeper: in-progress logs whose worker lease expired.
+            models.Index(
+                fields=["claimed_until"],
+                name="dest_log_lease_idx",
+                condition=Q(status="in_progress"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"log {self.pk} ({self.status})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in (self.Status.SUCCESS, self.Status.FAILED)
+
+
+class DeliveryAttempt(models.Model):
+    """One HTTP request made for a log, with what came back."""
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "Success"
+        RETRY = "retry", "Failed, will retry"
+        FAILED = "failed", "Failed permanently"
+
+    log = models.ForeignKey(DeliveryLog, on_delete=models.CASCADE, related_name="attempt_set")
+    attempt_number = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    response_body = models.TextField(blank=True, help_text="First 4 KiB of the response.")
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # Attempts of one log in order (log detail, admin inline).
+            models.Index(fields=["log", "id"], name="dest_attempt_log_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.attempt_number} of log {self.log_id}: {self.outcome}"

@@ -1,0 +1,67 @@
+"""Access rules: account membership (404 for outsiders), Admin role for management actions,
+and the ingest caller (CL-X-TOKEN or an account-bound API key with the ingest scope)."""
+
+import uuid
+
+from rest_framework import exceptions
+from rest_framework.permissions import BasePermission
+
+from accounts.models import Account, Membership
+from accounts.selectors import membership_get
+from endpoints.models import ApiKey
+
+CL_X_TOKEN_HEADER = "CL-X-TOKEN"
+
+
+def membership_or_404(*, user, account_id) -> Membership:
+    """The user's membership of the account; outsiders get 404, as if it did not exist."""
+    membership = membership_get(user=user, account_id=account_id)
+    if membership is None:
+        raise exceptions.NotFound("Not found.")
+    return membership
+
+
+def require_admin(membership: Membership, action: str) -> None:
+    if not membership.is_admin:
+        raise exceptions.PermissionDenied(f"Only the account's Admins can {action}.")
+
+
+def account_for_app_token(raw: str) -> Account | None:
+    try:
+        token = uuid.UUID(raw.strip())
+    except (ValueError, AttributeError):
+        return None
+    return Account.objects.filter(app_secret_token=token).first()
+
+
+class IngestCallerPermission(BasePermission):
+    """Resolves the account that the ingest call is for, on `request.ingest_account`.
+
+    CL-X-TOKEN decides when present (even next to a user JWT, as seed 003's curl sends both);
+    otherwise an API key bound to an account with the ingest scope. Any Authorization header
+    sent has already been checked by the authentication classes (an invalid one is a 401).
+    """
+
+    def has_permission(self, request, view) -> bool:
+        raw_token = request.headers.get(CL_X_TOKEN_HEADER)
+        if raw_token is not None:
+            account = account_for_app_token(raw_token)
+            if account is None:
+                raise exceptions.AuthenticationFailed("Invalid CL-X-TOKEN.")
+            request.ingest_account = account
+            request.ingest_caller = f"account:{account.pk}"
+            return True
+        key = request.auth
+        if isinstance(key, ApiKey):
+            if key.account_id is None:
+                raise exceptions.PermissionDenied(
+                    "This API key is not bound to an account: it cannot send data."
+                )
+            if not key.has_scope("ingest"):
+                raise exceptions.PermissionDenied('This API key lacks the "ingest" scope.')
+            request.ingest_account = key.account
+            request.ingest_caller = f"api_key:{key.pk}"
+            return True
+        raise exceptions.NotAuthenticated(
+            "Send the account's CL-X-TOKEN header, or an API key with the ingest scope."
+        )

@@ -1,0 +1,412 @@
+"""HTTP layer of the destinations app: destinations, logs (list, detail, retry, replay), ingest.
+
+Views are thin: they resolve the caller's membership (404 for outsiders, 403 for a missing
+role), validate with an input serializer, call a service and render an output serializer.
+"""
+
+import json
+import logging
+
+from django.conf import settings
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import exceptions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from backend.common.exceptions import PayloadTooLarge
+from destinations import metrics, selectors, services
+from destinations.caching import logs_page_cache_key, logs_page_get, logs_page_set
+from destinations.filters import DeliveryLogFilter
+from destinations.models import DeliveryLog, Destination
+from destinations.permissions import IngestCallerPermission, membership_or_404, require_admin
+from destinations.serializers import (
+    DeliveryLogDetailSerializer,
+    DeliveryLogSerializer,
+    DestinationInputSerializer,
+    DestinationOutputSerializer,
+    IngestResponseSerializer,
+    ReplayInputSerializer,
+    ReplayOutputSerializer,
+)
+from destinations.throttling import IngestRateThrottle
+from endpoints.permissions import ApiKeyScopePermission
+
+logger = logging.getLogger(__name__)
+
+EVENT_ID_HEADER = "CL-X-EVENT-ID"
+MAX_EVENT_ID_LENGTH = 255
+ERROR_RESPONSES = {
+    400: OpenApiResponse(description="Invalid input"),
+    401: OpenApiResponse(description="No or invalid credentials"),
+    403: OpenApiResponse(description="Not an Admin of the account"),
+    404: OpenApiResponse(description="Not found, or not a member of the account"),
+}
+
+
+# --- Destinations --------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List an account's destinations (members)",
+        responses={200: DestinationOutputSerializer(many=True), **ERROR_RESPONSES},
+    ),
+    create=extend_schema(
+        summary="Create a destination (account Admins)",
+        request=DestinationInputSerializer,
+        responses={201: DestinationOutputSerializer, **ERROR_RESPONSES},
+    ),
+)
+@extend_schema(tags=["destinations"])
+class AccountDestinationViewSet(viewsets.GenericViewSet):
+    """`/accounts/{account_id}/destinations/`: members list, Admins create."""
+
+    queryset = Destination.objects.none()
+    serializer_class = DestinationOutputSerializer
+
+    def get_queryset(self):
+        return selectors.destination_list(account_id=self.kwargs["account_id"])
+
+    def list(self, request, account_id: int):
+        membership = membership_or_404(user=request.user, account_id=account_id)
+        page = self.paginate_queryset(self.get_queryset())
+        context = {"show_secret": membership.is_admin}
+        data = DestinationOutputSerializer(page, many=True, context=context).data
+        return self.get_paginated_response(data)
+
+    def create(self, request, account_id: int):
+        membership = membership_or_404(user=request.user, account_id=account_id)
+        require_admin(membership, "create destinations")
+        serializer = DestinationInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        destination = services.destination_create(
+            account=membership.account, user=request.user, **serializer.validated_data
+        )
+        data = DestinationOutputSerializer(destination, context={"show_secret": True}).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    retrieve=extend_schema(
+        summary="A destination (members)",
+        responses={200: DestinationOutputSerializer, **ERROR_RESPONSES},
+    ),
+    update=extend_schema(
+        summary="Update a destination (members)",
+        request=DestinationInputSerializer,
+        responses={200: DestinationOutputSerializer, **ERROR_RESPONSES},
+    ),
+    partial_update=extend_schema(
+        summary="Update some fields of a destination (members); is_active=true re-queues held logs",
+        request=DestinationInputSerializer(partial=True),
+        responses={200: DestinationOutputSerializer, **ERROR_RESPONSES},
+    ),
+    destroy=extend_schema(
+        summary="Delete a destination (account Admins)",
+        responses={204: None, **ERROR_RESPONSES},
+    ),
+)
+@extend_schema(tags=["destinations"])
+class DestinationViewSet(viewsets.GenericViewSet):
+    """`/destinations/{id}/`: members view and update; Admins delete and rotate the secret."""
+
+    queryset = Destination.objects.none()
+    serializer_class = DestinationOutputSerializer
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        # Only destinations of the caller's accounts exist for the caller: others answer 404.
+        return Destination.objects.filter(account__memberships__user=self.request.user)
+
+    def _object_and_membership(self):
+        destination = self.get_object()
+        membership = membership_or_404(user=self.request.user, account_id=destination.account_id)
+        return destination, membership
+
+    def _render(self, destination, membership):
+        context = {"show_secret": membership.is_admin}
+        return Response(DestinationOutputSerializer(destination, context=context).data)
+
+    def retrieve(self, request, pk=None):
+        return self._render(*self._object_and_membership())
+
+    def update(self, request, pk=None, partial=False):
+        destination, membership = self._object_and_membership()
+        serializer = DestinationInputSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        destination = services.destination_update(
+            destination=destination, user=request.user, data=serializer.validated_data
+        )
+        return self._render(destination, membership)
+
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk=pk, partial=True)
+
+    def destroy(self, request, pk=None):
+        destination, membership = self._object_and_membership()
+        require_admin(membership, "delete destinations")
+        services.destination_delete(destination=destination)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Rotate the signing secret (account Admins); the new secret is returned",
+        request=None,
+        responses={200: DestinationOutputSerializer, **ERROR_RESPONSES},
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, pk=None):
+        destination, membership = self._object_and_membership()
+        require_admin(membership, "rotate signing secrets")
+        destination = services.destination_rotate_secret(destination=destination, user=request.user)
+        return self._render(destination, membership)
+
+
+# --- Logs ----------------------------------------------------------------------------------------
+
+LOG_FILTER_PARAMETERS = [
+    OpenApiParameter("status", OpenApiTypes.STR, enum=DeliveryLog.Status.values),
+    OpenApiParameter("event_id", OpenApiTypes.STR),
+    OpenApiParameter("destination_id", OpenApiTypes.INT),
+    OpenApiParameter("received_timestamp__gte", OpenApiTypes.DATETIME),
+    OpenApiParameter("received_timestamp__lte", OpenApiTypes.DATETIME),
+]
+
+
+@extend_schema(tags=["logs"])
+class AccountDeliveryLogViewSet(viewsets.GenericViewSet):
+    """`/accounts/{account_id}/logs/`: members list (cached), Admins replay in bulk."""
+
+    queryset = DeliveryLog.objects.none()
+    serializer_class = DeliveryLogSerializer
+    filterset_class = DeliveryLogFilter
+
+    def get_queryset(self):
+        return selectors.delivery_log_list(account_id=self.kwargs["account_id"])
+
+    @extend_schema(
+        summary="List an account's delivery logs (members; cached 5 minutes)",
+        parameters=LOG_FILTER_PARAMETERS,
+        responses={200: DeliveryLogSerializer(many=True), **ERROR_RESPONSES},
+    )
+    def list(self, request, account_id: int):
+        membership_or_404(user=request.user, account_id=account_id)
+        # The key carries the account's logs version: any log change makes old pages unreachable.
+        cache_key = logs_page_cache_key(
+            account_id=account_id, full_path=request.get_full_path(), host=request.get_host()
+        )
+        cached = logs_page_get(cache_key)
+        if cached is not None:
+            return Response(cached)
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        response = self.get_paginated_response(DeliveryLogSerializer(page, many=True).data)
+        logs_page_set(cache_key, response.data)
+        return response
+
+    @extend_schema(
+        summary="Re-queue failed or held logs in bulk (account Admins)",
+        request=ReplayInputSerializer,
+        responses={200: ReplayOutputSerializer, **ERROR_RESPONSES},
+    )
+    @action(detail=False, methods=["post"])
+    def replay(self, request, account_id: int):
+        membership = membership_or_404(user=request.user, account_id=account_id)
+        require_admin(membership, "replay logs")
+        serializer = ReplayInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        destination_id = data.get("destination_id")
+        if (
+            destination_id is not None
+            and not selectors.destination_list(account_id=account_id)
+            .filter(pk=destination_id)
+            .exists()
+        ):
+            raise exceptions.NotFound("No such destination in this account.")
+        count = services.delivery_logs_replay(
+            account=membership.account,
+            status=data["status"],
+            received_gte=data.get("received_timestamp__gte"),
+            received_lte=data.get("received_timestamp__lte"),
+            destination_id=destination_id,
+        )
+        return Response({"requeued": count})
+
+
+@extend_schema(tags=["logs"])
+class DeliveryLogViewSet(viewsets.GenericViewSet):
+    """`/logs/{id}/`: members view a log with its attempts; Admins retry it."""
+
+    queryset = DeliveryLog.objects.none()
+    serializer_class = DeliveryLogDetailSerializer
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return (
+            DeliveryLog.objects.filter(account__memberships__user=self.request.user)
+            .select_related("event", "destination")
+            .prefetch_related("attempt_set")
+        )
+
+    @extend_schema(
+        summary="A delivery log with its payload and attempts (members)",
+        responses={200: DeliveryLogDetailSerializer, **ERROR_RESPONSES},
+    )
+    def retrieve(self, request, pk=None):
+        return Response(DeliveryLogDetailSerializer(self.get_object()).data)
+
+    @extend_schema(
+        summary="Retry a failed or held log (account Admins)",
+        request=None,
+        responses={
+            200: DeliveryLogDetailSerializer,
+            409: OpenApiResponse(description="The log is not failed or held"),
+            **ERROR_RESPONSES,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        log = self.get_object()
+        membership = membership_or_404(user=request.user, account_id=log.account_id)
+        require_admin(membership, "retry logs")
+        log = services.delivery_log_retry(log=log)
+        return Response(DeliveryLogDetailSerializer(selectors.delivery_log_get(log_id=log.pk)).data)
+
+
+# --- Ingest --------------------------------------------------------------------------------------
+
+
+@extend_schema(
+    tags=["ingest"],
+    summary="Send data to every destination of the account",
+    description=(
+        "Authenticate with the account's `CL-X-TOKEN` header, or an API key bound to the account "
+        "with the `ingest` scope. The body is any JSON object. `CL-X-EVENT-ID` (optional, at most "
+        "255 characters) makes the call idempotent: a repeat answers 200 with `duplicate: true` and "
+        "is not delivered again. Delivery happens in the background."
+    ),
+    request={"application/json": OpenApiTypes.OBJECT},
+    parameters=[
+        OpenApiParameter("CL-X-TOKEN", OpenApiTypes.UUID, OpenApiParameter.HEADER),
+        OpenApiParameter(EVENT_ID_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER),
+    ],
+    responses={
+        200: IngestResponseSerializer,
+        400: OpenApiResponse(description="Not a JSON object, or a bad CL-X-EVENT-ID"),
+        401: OpenApiResponse(description="Missing or invalid CL-X-TOKEN / credentials"),
+        403: OpenApiResponse(description="API key without account or ingest scope"),
+        413: OpenApiResponse(description="Body larger than INGEST_MAX_BODY_BYTES"),
+        429: OpenApiResponse(description="Rate limited (Retry-After)"),
+    },
+)
+class IngestView(APIView):
+    """`POST /incoming-data/` (canonical) and `POST /server/incoming_data/` (seed 003)."""
+
+    permission_classes = [IngestCallerPermission, ApiKeyScopePermission]
+    throttle_classes = [IngestRateThrottle]
+    required_api_key_scope = "ingest"
+
+    def initial(self, request, *args, **kwargs):
+        # Refuse an announced oversized body before authenticating or reading anything.
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        try:
+            declared_size = int(declared)
+        except ValueError:
+            declared_size = 0
+        if declared_size > settings.INGEST_MAX_BODY_BYTES:
+            metrics.INGEST_REQUESTS.labels("rejected").inc()
+            raise PayloadTooLarge(
+                f"The body is larger than {settings.INGEST_MAX_BODY_BYTES} bytes."
+            )
+        try:
+            super().initial(request, *args, **kwargs)
+        except exceptions.APIException:
+            metrics.INGEST_REQUESTS.labels("rejected").inc()
+            raise
+
+    def post(self, request):
+        try:
+            payload, event_id = self._read(request)
+        except exceptions.APIException:
+            metrics.INGEST_REQUESTS.labels("rejected").inc()
+            raise
+        event, created = services.event_ingest(
+            account=request.ingest_account, payload=payload, event_id=event_id
+        )
+        body = {"message": "Data Received", "event_id": event.event_id}
+        if not created:
+            body["duplicate"] = True
+        metrics.INGEST_REQUESTS.labels("accepted" if created else "duplicate").inc()
+        return Response(body, status=status.HTTP_200_OK)
+
+    def _read(self, request) -> tuple[dict, str | None]:
+        event_id = request.headers.get(EVENT_ID_HEADER)
+        if event_id is not None:
+            event_id = event_id.strip()
+            if not event_id or len(event_id) > MAX_EVENT_ID_LENGTH or not event_id.isprintable():
+                raise exceptions.ValidationError(
+                    {EVENT_ID_HEADER: [f"Must be 1 to {MAX_EVENT_ID_LENGTH} printable characters."]}
+                )
+        raw = request.body  # Django's own cap (DATA_UPLOAD_MAX_MEMORY_SIZE) applies first
+        if len(raw) > settings.INGEST_MAX_BODY_BYTES:
+            raise PayloadTooLarge(
+                f"The body is larger than {settings.INGEST_MAX_BODY_BYTES} bytes."
+            )
+        try:
+            payload = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise exceptions.ParseError() from exc
+        if not isinstance(payload, dict):
+            raise exceptions.ValidationError(
+                {"non_field_errors": ["The body must be a JSON object."]}
+            )
+        return payload, event_id
+
+
+class _CompatOperationIdMixin:
+    """Compat routes share views with the canonical ones: prefix their operation ids."""
+
+    def get_operation_id(self):
+        return f"compat_{super().get_operation_id()}"
+
+
+def _compat_schema(view_class):
+    """The canonical view's (extended) schema, with compat operation ids."""
+    base = type(view_class.__dict__.get("schema") or AutoSchema())
+    return type(f"Compat{base.__name__}", (_CompatOperationIdMixin, base), {})()
+
+
+@extend_schema(tags=["compat"])
+class CompatIngestView(IngestView):
+    """Seed 003: `POST /server/incoming_data/`."""
+
+    schema = _compat_schema(IngestView)
+
+
+@extend_schema(tags=["compat"])
+class CompatAccountDestinationViewSet(AccountDestinationViewSet):
+    """Seed 003: `/accounts/{account_id}/destinations/`."""
+
+    schema = _compat_schema(AccountDestinationViewSet)
+
+
+@extend_schema(tags=["compat"])
+class CompatDestinationViewSet(DestinationViewSet):
+    """Seed 003: `/destinations/{id}/`."""
+
+    schema = _compat_schema(DestinationViewSet)
+
+
+@extend_schema(tags=["compat"])
+class CompatAccountDeliveryLogViewSet(AccountDeliveryLogViewSet):
+    """Seed 003: `/accounts/{account_id}/logs/`."""
+
+    schema = _compat_schema(AccountDeliveryLogViewSet)
