@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 from backend.common.models import BaseModel
 
@@ -27,6 +28,10 @@ class Account(BaseModel):
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            # "Acme" and "acme" would be confusing as two tenants: names are unique ignoring case.
+            models.UniqueConstraint(Lower("name"), name="accounts_account_name_ci_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -38,6 +43,22 @@ class Membership(BaseModel):
     class Role(models.IntegerChoices):
         ADMIN = 1, "Admin"
         NORMAL_USER = 2, "Normal user"
+
+        @classmethod
+        def parse(cls, value) -> "Membership.Role":
+            """A role from its number (1, "2") or its name, case-insensitive; ValueError otherwise."""
+            if isinstance(value, bool):
+                raise ValueError(value)
+            if isinstance(value, int):
+                return cls(value)
+            if isinstance(value, str):
+                text = " ".join(value.replace("_", " ").split()).lower()
+                if text.isdigit():
+                    return cls(int(text))
+                for role in cls:
+                    if role.label.lower() == text or role.name.replace("_", " ").lower() == text:
+                        return role
+            raise ValueError(value)
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(

@@ -1,1 +1,19 @@
 """Signal receivers: accounts reacts to users' events without users importing accounts."""
+
+from django.dispatch import receiver
+
+from users.signals import user_registered
+
+
+@receiver(user_registered, dispatch_uid="accounts.create_personal_account")
+def create_personal_account(sender, user, **kwargs):
+    """Every registered user gets a personal account with the user as Admin (seed 003).
+
+    Runs inside the registration's transaction: if this fails, the registration rolls back too.
+    """
+    # Imported here: this module loads in AppConfig.ready(), before DRF's settings may import
+    # the authentication classes that (indirectly) import backend.common.exceptions.
+    from accounts.services import account_create_personal
+
+    if not user.memberships.exists():
+        account_create_personal(user=user)

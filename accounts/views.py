@@ -1,0 +1,460 @@
+"""Accounts API: accounts, their members, invitations. Thin views over services and selectors.
+
+Tenancy: an account the caller is not a member of answers 404 everywhere; writes that need the
+Admin role answer 403 to other members. The members list is Admin-only too (seed 003 says
+"admin-only"): normal members see the account, not who else belongs to it.
+"""
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
+
+from accounts import services
+from accounts.models import Account, Membership
+from accounts.permissions import (
+    ADMIN_REQUIRED,
+    IsAccountAdmin,
+    IsAccountAdminOrReadOnly,
+    IsAccountMember,
+    require_admin,
+)
+from accounts.selectors import (
+    account_ids_for_user,
+    account_list_for_user,
+    membership_list,
+    user_find_by_email,
+    user_list_visible,
+)
+from accounts.serializers import (
+    AccountInputSerializer,
+    AccountOutputSerializer,
+    AccountSecretOutputSerializer,
+    DirectoryUserOutputSerializer,
+    DirectoryUserUpdateInputSerializer,
+    InvitationAcceptInputSerializer,
+    InvitationAcceptOutputSerializer,
+    InvitationCheckOutputSerializer,
+    InviteInputSerializer,
+    InviteOutputSerializer,
+    MembershipCreateInputSerializer,
+    MembershipOutputSerializer,
+    MembershipUpdateInputSerializer,
+    SeedLoginInputSerializer,
+    SeedLoginOutputSerializer,
+)
+from users.services import token_pair_for_user, user_authenticate
+
+User = get_user_model()
+
+
+def _with_role(account: Account, role) -> Account:
+    account.my_role = role
+    return account
+
+
+@extend_schema(tags=["accounts"])
+class AccountViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    GenericViewSet,
+):
+    """Accounts the caller is a member of. Anyone may create one (and becomes its Admin)."""
+
+    queryset = Account.objects.none()
+    serializer_class = AccountOutputSerializer
+    permission_classes = [IsAuthenticated, IsAccountAdminOrReadOnly]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Account.objects.none()
+        return account_list_for_user(user=self.request.user)
+
+    @extend_schema(summary="List the accounts I am a member of")
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Create an account (the caller becomes its Admin)",
+        request=AccountInputSerializer,
+        responses={201: AccountOutputSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        data = AccountInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        account = services.account_create(name=data.validated_data["name"], created_by=request.user)
+        output = AccountOutputSerializer(_with_role(account, Membership.Role.ADMIN))
+        return Response(output.data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Show an account (app_secret_token only for its Admins)")
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+    def _update(self, request, *, partial: bool):
+        account = self.get_object()
+        data = AccountInputSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        account = services.account_update(account=account, **data.validated_data)
+        return Response(AccountOutputSerializer(account).data)
+
+    @extend_schema(
+        summary="Rename an account (Admin)",
+        request=AccountInputSerializer,
+        responses={200: AccountOutputSerializer},
+    )
+    def update(self, request, *args, **kwargs):
+        return self._update(request, partial=False)
+
+    @extend_schema(
+        summary="Rename an account (Admin)",
+        request=AccountInputSerializer,
+        responses={200: AccountOutputSerializer},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        return self._update(request, partial=True)
+
+    @extend_schema(summary="Delete an account and everything in it (Admin)", responses={204: None})
+    def destroy(self, request, *args, **kwargs):
+        services.account_delete(account=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Rotate the account's app_secret_token (Admin); the old one stops working",
+        request=None,
+        responses={200: AccountSecretOutputSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, *args, **kwargs):
+        account = services.account_secret_rotate(account=self.get_object())
+        return Response({"id": account.pk, "app_secret_token": str(account.app_secret_token)})
+
+
+@extend_schema(tags=["accounts"])
+class MembershipViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    GenericViewSet,
+):
+    """Members of one account (Admin only). A member may also remove themselves (leave)."""
+
+    queryset = Membership.objects.none()
+    serializer_class = MembershipOutputSerializer
+    account_url_kwarg = "account_pk"
+
+    def get_permissions(self):
+        if self.action == "destroy":
+            return [IsAuthenticated(), IsAccountMember()]
+        return [IsAuthenticated(), IsAccountAdmin()]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Membership.objects.none()
+        return membership_list(account_id=self.kwargs["account_pk"])
+
+    @extend_schema(summary="List the account's members (Admin)")
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(summary="Show one membership (Admin)")
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Add an existing user to the account (Admin)",
+        description='Identify the user by `user` (id) or `email`; `role` defaults to "Normal user".',
+        request=MembershipCreateInputSerializer,
+        responses={201: MembershipOutputSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        data = MembershipCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        if "user" in values:
+            user = User.objects.filter(pk=values["user"]).first()
+            if user is None:
+                raise ValidationError({"user": ["No user with this id."]})
+        else:
+            user = user_find_by_email(email=values["email"])
+            if user is None:
+                raise ValidationError(
+                    {"email": ["No user with this email; invite them with users/invite/."]}
+                )
+        membership = services.membership_add(
+            account=request.account_membership.account, user=user, role=values["role"]
+        )
+        return Response(MembershipOutputSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    def _update(self, request):
+        membership = self.get_object()
+        data = MembershipUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.membership_update_role(
+            membership=membership, role=data.validated_data["role"]
+        )
+        return Response(MembershipOutputSerializer(membership).data)
+
+    @extend_schema(
+        summary="Change a member's role (Admin)",
+        request=MembershipUpdateInputSerializer,
+        responses={200: MembershipOutputSerializer},
+    )
+    def update(self, request, *args, **kwargs):
+        return self._update(request)
+
+    @extend_schema(
+        summary="Change a member's role (Admin)",
+        request=MembershipUpdateInputSerializer,
+        responses={200: MembershipOutputSerializer},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        return self._update(request)
+
+    @extend_schema(
+        summary="Remove a member (Admin), or leave the account (own membership)",
+        description="The last Admin cannot be removed (409).",
+        responses={204: None},
+    )
+    def destroy(self, request, *args, **kwargs):
+        membership = self.get_object()
+        if membership.user_id != request.user.pk and not request.account_membership.is_admin:
+            raise PermissionDenied(ADMIN_REQUIRED)
+        services.membership_remove(membership=membership)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["accounts"])
+class InviteView(APIView):
+    """Invite someone by email to an account where the caller is Admin."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Invite a user by email (Admin of the account)",
+        description=(
+            "An existing user is added (default role Normal user) and told by email. An unknown "
+            "address gets a new inactive user and an email with a single-use, expiring link to "
+            "set a password (see invitations/accept/). Inviting someone who has not accepted "
+            "yet sends the link again (200); inviting an existing member → 409."
+        ),
+        request=InviteInputSerializer,
+        responses={201: InviteOutputSerializer, 200: InviteOutputSerializer},
+    )
+    def post(self, request):
+        data = InviteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        membership = require_admin(user=request.user, account_id=values["account_id"])
+        result = services.user_invite(
+            account=membership.account,
+            email=values["email"],
+            role=values["role"],
+            invited_by=request.user,
+        )
+        if result.pending:
+            message = "Invitation sent: the user will set a password through the emailed link."
+        else:
+            message = "User added to the account."
+        body = {
+            "message": message,
+            "user_created": result.user_created,
+            "invitation_pending": result.pending,
+            "membership": MembershipOutputSerializer(result.membership).data,
+        }
+        code = status.HTTP_201_CREATED if result.membership_created else status.HTTP_200_OK
+        return Response(body, status=code)
+
+
+@extend_schema(tags=["accounts"])
+class InvitationAcceptView(APIView):
+    """Accept an invitation: set the password of the invited (inactive) user and activate them."""
+
+    permission_classes = [AllowAny]
+    # The link is opened by someone who has no account yet: a stray Authorization header
+    # must not turn it into a 401.
+    authentication_classes: list = []
+
+    @extend_schema(
+        summary="Check an invitation link (does not use it up)",
+        parameters=[
+            OpenApiParameter("uid", str, required=True),
+            OpenApiParameter("token", str, required=True),
+        ],
+        responses={200: InvitationCheckOutputSerializer},
+    )
+    def get(self, request):
+        user = services.invitation_user_get(
+            uid=request.query_params.get("uid", ""), token=request.query_params.get("token", "")
+        )
+        if user is None:
+            raise ValidationError({"token": [services.INVALID_INVITATION]})
+        return Response(
+            {
+                "valid": True,
+                "email": user.email,
+                "message": 'POST {"uid", "token", "password"} to this URL to accept.',
+            }
+        )
+
+    @extend_schema(
+        summary="Accept an invitation: set a password and activate the user",
+        request=InvitationAcceptInputSerializer,
+        responses={200: InvitationAcceptOutputSerializer},
+    )
+    def post(self, request):
+        data = InvitationAcceptInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.invitation_accept(**data.validated_data)
+        return Response(
+            {
+                "message": "Invitation accepted: you can now log in.",
+                "id": str(user.pk),
+                "email": user.email,
+            }
+        )
+
+
+# --- Seed 003 compatibility views ---------------------------------------------------------------------
+# Mounted by backend/compat_urls.py only. The account views are the canonical classes retagged.
+
+COMPAT = ["compat"]
+
+
+class _CompatOperationIdMixin:
+    """Compat routes share views with the canonical ones: prefix their operation ids."""
+
+    def get_operation_id(self):
+        return f"compat_{super().get_operation_id()}"
+
+
+def _compat_schema(view_class=None):
+    """The canonical view's (extended) schema class with compat operation ids."""
+    base = type(view_class.__dict__.get("schema") or AutoSchema()) if view_class else AutoSchema
+    return type(f"Compat{base.__name__}", (_CompatOperationIdMixin, base), {})()
+
+
+@extend_schema(tags=COMPAT)
+class CompatAccountViewSet(AccountViewSet):
+    """Seed 003 `/accounts/`, `/accounts/{id}/` (same behaviour as /api/v1/accounts/)."""
+
+    schema = _compat_schema(AccountViewSet)
+
+
+@extend_schema(tags=COMPAT)
+class CompatMembershipViewSet(MembershipViewSet):
+    """Seed 003 `/accounts/{id}/members/` (same behaviour as /api/v1/accounts/{id}/members/)."""
+
+    schema = _compat_schema(MembershipViewSet)
+
+
+@extend_schema(tags=COMPAT)
+class CompatInviteView(InviteView):
+    """Seed 003 `POST /users/invite/` (same behaviour as /api/v1/users/invite/)."""
+
+    schema = _compat_schema(InviteView)
+
+
+@extend_schema(tags=COMPAT)
+class SeedLoginView(APIView):
+    """Seed 003 `POST /users/login/`: a token for `Authorization: Token`, the user id and accounts."""
+
+    schema = _compat_schema()
+
+    permission_classes = [AllowAny]
+    # A stale or broken Authorization header must not stop someone from logging in again.
+    authentication_classes: list = []
+    # Per-IP budget for password logins (`login` rate), on top of users' per-account lockout.
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(
+        summary="Log in with email (or username) and password",
+        request=SeedLoginInputSerializer,
+        responses={200: SeedLoginOutputSerializer},
+    )
+    def post(self, request):
+        data = SeedLoginInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        user = user_authenticate(
+            identifier=values.get("email") or values.get("username"),
+            password=values["password"],
+            request=request,
+        )
+        pair = token_pair_for_user(user=user, request=request)
+        return Response(
+            {
+                "token": pair["access"],
+                "refresh": pair["refresh"],
+                "id": str(user.pk),
+                "accounts": account_ids_for_user(user=user),
+            }
+        )
+
+
+@extend_schema(tags=COMPAT)
+class UserDirectoryViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    GenericViewSet,
+):
+    """Seed 003 `/users/`: oneself and the members of the accounts one administers.
+
+    Staff see everyone. Only the user themself or staff may edit: a visible user one may not
+    edit answers 403, an invisible one 404.
+    """
+
+    schema = _compat_schema()
+
+    queryset = User.objects.none()
+    serializer_class = DirectoryUserOutputSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return User.objects.none()
+        email = self.request.query_params.get("email") if self.action == "list" else None
+        return user_list_visible(actor=self.request.user, email=email)
+
+    @extend_schema(
+        summary="List users I can see (myself, members of accounts I administer; staff: all)",
+        parameters=[OpenApiParameter("email", str, description="Exact email, any case.")],
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(summary="Show a user I can see")
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+    def _update(self, request):
+        user = self.get_object()
+        if user.pk != request.user.pk and not request.user.is_staff:
+            raise PermissionDenied("You can only edit your own user.")
+        data = DirectoryUserUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_update(actor=request.user, user=user, **data.validated_data)
+        return Response(DirectoryUserOutputSerializer(user).data)
+
+    @extend_schema(
+        summary="Edit myself (staff: anyone)",
+        request=DirectoryUserUpdateInputSerializer,
+        responses={200: DirectoryUserOutputSerializer},
+    )
+    def update(self, request, *args, **kwargs):
+        return self._update(request)
+
+    @extend_schema(
+        summary="Edit myself (staff: anyone)",
+        request=DirectoryUserUpdateInputSerializer,
+        responses={200: DirectoryUserOutputSerializer},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        return self._update(request)
