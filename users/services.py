@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import exceptions
+from rest_framework.serializers import as_serializer_error
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, UntypedToken
 
@@ -46,6 +47,14 @@ TOKEN_INVALID = "Token is invalid or expired."
 
 
 # --- Registration and profile -------------------------------------------------------------------
+
+
+def _full_clean(user) -> None:
+    """Field validation as a DRF 400 (uniqueness is checked case-insensitively by the caller)."""
+    try:
+        user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
+    except DjangoValidationError as exc:
+        raise exceptions.ValidationError(as_serializer_error(exc)) from exc
 
 
 def _check_username(username: str, *, exclude_pk=None) -> None:
@@ -88,7 +97,7 @@ def user_register(
     except DjangoValidationError as exc:
         raise exceptions.ValidationError({"password": list(exc.messages)}) from exc
     user.set_password(password)
-    user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
+    _full_clean(user)
     try:
         with transaction.atomic():
             user.save(force_insert=True)
@@ -116,7 +125,7 @@ def user_profile_update(*, user, **fields):
         }
     for name, value in fields.items():
         setattr(user, name, value)
-    user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
+    _full_clean(user)
     try:
         with transaction.atomic():
             user.save(update_fields=[*fields, "updated_at"])
