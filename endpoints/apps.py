@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class EndpointsConfig(AppConfig):
     name = "endpoints"
     verbose_name = "API keys, scheduled tasks and health"
+
+    def ready(self):
+        # Registers the OpenAPI security scheme of the API-key authentication.
+        from endpoints import schema  # noqa: F401

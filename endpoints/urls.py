@@ -1,3 +1,18 @@
 """Canonical routes of this app (mounted under /api/v1/)."""
 
-urlpatterns: list = []
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from endpoints import views
+
+app_name = "endpoints"
+
+router = SimpleRouter()
+router.register("api-keys", views.ApiKeyViewSet, basename="api-key")
+router.register("tasks", views.ScheduledTaskViewSet, basename="task")
+
+urlpatterns = [
+    path("", views.ApiRootView.as_view(), name="api-root"),
+    path("health/", views.HealthView.as_view(), name="health"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,99 @@
+"""Reads of this app: the caller's keys and tasks, task lookups for the compat routes, health."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from endpoints.models import ApiKey, ScheduledTask
+
+
+def api_key_list(*, user) -> QuerySet[ApiKey]:
+    return ApiKey.objects.filter(user=user).order_by("-created_at")
+
+
+def scheduled_task_list(*, user, filters: dict | None = None) -> QuerySet[ScheduledTask]:
+    queryset = ScheduledTask.objects.filter(owner=user).order_by("-created_at")
+    return queryset.filter(**(filters or {}))
+
+
+def scheduled_task_get_visible(*, task_id, user) -> ScheduledTask | None:
+    """A task by id as the seed 002 routes show it: anonymous tasks to anyone who has the id,
+    owned tasks to their owner only (None otherwise, answered as 404)."""
+    try:
+        task_uuid = uuid.UUID(str(task_id))
+    except ValueError:
+        return None
+    task = ScheduledTask.objects.filter(pk=task_uuid).first()
+    if task is None or task.owner_id is None:
+        return task
+    if user is not None and user.is_authenticated and user.pk == task.owner_id:
+        return task
+    return None
+
+
+# --- Health ----------------------------------------------------------------------------------------
+
+_redis_clients: dict = {}
+
+
+def _redis_client(url: str):
+    # One small pool per URL and process: a health probe must not open a connection each time.
+    client = _redis_clients.get(url)
+    if client is None:
+        import redis
+
+        timeout = min(settings.REDIS_SOCKET_TIMEOUT, 1.0)
+        client = redis.Redis.from_url(
+            url, socket_connect_timeout=timeout, socket_timeout=timeout, max_connections=4
+        )
+        _redis_clients[url] = client
+    return client
+
+
+def check_database() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except Exception:  # noqa: BLE001 - any failure means "down"
+        return False
+
+
+def check_redis() -> bool:
+    """Redis PING on REDIS_URL (1 s timeouts). Without REDIS_URL (embedded default) this checks
+    the cache that stands in for Redis (file cache): a set then a get of a fresh value."""
+    url = settings.REDIS_URL
+    try:
+        if url:
+            return bool(_redis_client(url).ping())
+        probe = uuid.uuid4().hex
+        cache.set("endpoints:health_probe", probe, timeout=30)
+        return cache.get("endpoints:health_probe") == probe
+    except Exception:  # noqa: BLE001 - any failure means "down"
+        return False
+
+
+def _timed(check) -> tuple[bool, float]:
+    started = time.monotonic()
+    ok = check()
+    return ok, round((time.monotonic() - started) * 1000, 2)
+
+
+def health_report() -> dict:
+    """The components' state with timings: {"ok": bool, "time": iso, "components": {...}}."""
+    components = {
+        "database": _timed(check_database),
+        "redis": _timed(check_redis),
+    }
+    return {
+        "ok": all(ok for ok, _ in components.values()),
+        "time": timezone.now().isoformat(),
+        "components": components,
+    }
