@@ -66,7 +66,7 @@ def destination_create(
 def destination_update(*, destination: Destination, user, data: dict) -> Destination:
     """Applies url/http_method/headers/is_active; re-enabling re-queues the held logs."""
     destination = Destination.objects.select_for_update().get(pk=destination.pk)
-    was_active = destination.is_active
+    was_active, old_url = destination.is_active, destination.url
     for field in ("url", "http_method", "headers", "is_active"):
         if field in data:
             setattr(destination, field, data[field])
@@ -79,7 +79,8 @@ def destination_update(*, destination: Destination, user, data: dict) -> Destina
     elif was_active and not destination.is_active:
         destination.disabled_reason = "Disabled by a user."
         destination.disabled_at = timezone.now()
-    destination.full_clean()
+    # The URL is vetted (DNS included) when it changes; delivery re-checks it on every send.
+    destination.full_clean(exclude=None if destination.url != old_url else ["url"])
     destination.save()
     if was_active and not destination.is_active:
         _hold_pending_logs(destination=destination)

@@ -1,0 +1,101 @@
+"""A programmable HTTP sink on 127.0.0.1 (threaded http.server) that records what it receives.
+
+`SinkServer.script(path, [responses])` queues responses for a path, each a dict with `status`
+(default 200), `headers`, `body`, or `hang: True` (accept, read the request, never answer until
+the server stops). Unscripted requests get 200 "ok".
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class SinkServer:
+    def __init__(self):
+        self.requests: list[dict] = []
+        self._scripts: dict[str, list[dict]] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _handle(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                with sink._lock:
+                    path_only = self.path.split("?", 1)[0]
+                    sink.requests.append(
+                        {
+                            "method": self.command,
+                            "path": self.path,
+                            "headers": {k.lower(): v for k, v in self.headers.items()},
+                            "body": body,
+                        }
+                    )
+                    queue = sink._scripts.get(path_only)
+                    response = queue.pop(0) if queue else {}
+                if response.get("hang"):
+                    sink._stopping.wait(30)
+                    return
+                payload = response.get("body", b"ok")
+                if isinstance(payload, str):
+                    payload = payload.encode()
+                self.send_response(response.get("status", 200))
+                for name, value in response.get("headers", {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def script(self, path: str, responses: list[dict]) -> None:
+        with self._lock:
+            self._scripts.setdefault(path, []).extend(responses)
+
+    def received(self, path: str | None = None) -> list[dict]:
+        with self._lock:
+            return [r for r in self.requests if path is None or r["path"].split("?")[0] == path]
+
+    def start(self) -> SinkServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def verify_signature(*, secret: str, headers: dict, body: bytes) -> bool:
+    """Checks a Standard Webhooks signature the way a receiver would."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    msg_id, timestamp = headers["webhook-id"], headers["webhook-timestamp"]
+    if abs(time.time() - int(timestamp)) > 300:
+        return False
+    expected = base64.b64encode(
+        hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    ).decode()
+    signatures = [s.split(",", 1)[1] for s in headers["webhook-signature"].split() if "," in s]
+    return any(hmac.compare_digest(expected, s) for s in signatures)

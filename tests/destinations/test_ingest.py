@@ -1,0 +1,187 @@
+"""Ingest: authentication (CL-X-TOKEN, API key, JWT alongside), body rules, idempotency, throttle."""
+
+import threading
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from destinations.models import DeliveryLog, Event
+from destinations.services import event_ingest
+from endpoints.services import api_key_create
+from tests.conftest import jwt_client
+from tests.destinations.factories import DestinationFactory
+
+URL = "/api/v1/incoming-data/"
+COMPAT_URL = "/server/incoming_data/"
+
+
+def token_client(account) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_CL_X_TOKEN=str(account.app_secret_token))
+    return client
+
+
+def test_it_stores_the_event_and_one_log_per_destination(account):
+    active = DestinationFactory(account=account)
+    inactive = DestinationFactory(account=account, is_active=False)
+
+    response = token_client(account).post(URL, {"key": "value"}, format="json")
+
+    assert response.status_code == 200, response.content
+    event = Event.objects.get()
+    assert response.json() == {"message": "Data Received", "event_id": event.event_id}
+    assert event.payload == {"key": "value"} and event.account == account
+    statuses = dict(DeliveryLog.objects.values_list("destination_id", "status"))
+    assert statuses == {active.pk: "pending", inactive.pk: "held"}
+
+
+def test_it_accepts_the_seed_003_call_with_a_jwt_and_cl_x_token(account, admin_user, other_account):
+    # The user's JWT belongs to another account's admin too: CL-X-TOKEN decides the account.
+    client = jwt_client(admin_user)
+    client.credentials(
+        HTTP_AUTHORIZATION=client._credentials["HTTP_AUTHORIZATION"],
+        HTTP_CL_X_TOKEN=str(other_account.app_secret_token),
+    )
+    response = client.post(COMPAT_URL, {"key": "value"}, format="json")
+    assert response.status_code == 200
+    assert Event.objects.get().account == other_account
+
+
+def test_it_stores_the_event_when_the_account_has_no_destination(account):
+    response = token_client(account).post(URL, {"a": 1}, format="json")
+    assert response.status_code == 200
+    assert Event.objects.count() == 1
+    assert DeliveryLog.objects.count() == 0
+
+
+@pytest.mark.parametrize("token", ["not-a-uuid", "00000000-0000-0000-0000-000000000000", ""])
+def test_it_answers_401_for_a_bad_cl_x_token(account, token):
+    client = APIClient()
+    client.credentials(HTTP_CL_X_TOKEN=token)
+    response = client.post(URL, {"a": 1}, format="json")
+    assert response.status_code == 401
+    assert response.json()["error"] == "Invalid CL-X-TOKEN."
+    assert not Event.objects.exists()
+
+
+def test_it_answers_401_without_credentials(db):
+    response = APIClient().post(COMPAT_URL, {"a": 1}, format="json")
+    assert response.status_code == 401
+    assert set(response.json()) == {"error", "details"}
+    assert "WWW-Authenticate" in response
+    assert not Event.objects.exists()
+
+
+def test_it_answers_401_for_a_bad_jwt_even_with_a_valid_token(account):
+    client = token_client(account)
+    client.credentials(
+        HTTP_CL_X_TOKEN=str(account.app_secret_token), HTTP_AUTHORIZATION="Bearer not.a.jwt"
+    )
+    response = client.post(URL, {"a": 1}, format="json")
+    assert response.status_code == 401
+    assert not Event.objects.exists()
+
+
+def test_it_accepts_an_account_api_key_with_the_ingest_scope(account, admin_user):
+    _, raw = api_key_create(user=admin_user, name="k", account_id=account.pk, scopes=["ingest"])
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=raw)
+    response = client.post(URL, {"a": 1}, format="json")
+    assert response.status_code == 200, response.content
+    assert Event.objects.get().account == account
+
+
+@pytest.mark.parametrize(
+    ("bound", "scopes"),
+    [(False, ["ingest"]), (True, ["read", "write"])],
+    ids=["unbound", "noscope"],
+)
+def test_it_answers_403_for_an_api_key_that_cannot_ingest(account, admin_user, bound, scopes):
+    _, raw = api_key_create(
+        user=admin_user, name="k", account_id=account.pk if bound else None, scopes=scopes
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {raw}")
+    response = client.post(URL, {"a": 1}, format="json")
+    assert response.status_code == 403
+    assert not Event.objects.exists()
+
+
+@pytest.mark.parametrize("body", [b"[1, 2]", b'"text"', b"42", b"null", b"{not json"])
+def test_it_refuses_bodies_that_are_not_a_json_object(account, body):
+    response = token_client(account).post(URL, body, content_type="application/json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"error", "details"}
+    assert not Event.objects.exists()
+
+
+def test_it_answers_413_for_a_body_over_the_limit(account, settings):
+    settings.INGEST_MAX_BODY_BYTES = 100
+    response = token_client(account).post(URL, {"x": "y" * 200}, format="json")
+    assert response.status_code == 413
+    assert set(response.json()) == {"error", "details"}
+    assert not Event.objects.exists()
+
+
+def test_it_answers_a_repeated_event_id_once(account, destination):
+    client = token_client(account)
+    first = client.post(URL, {"n": 1}, format="json", HTTP_CL_X_EVENT_ID="order-42")
+    second = client.post(URL, {"n": 2}, format="json", HTTP_CL_X_EVENT_ID="order-42")
+
+    assert first.json() == {"message": "Data Received", "event_id": "order-42"}
+    assert second.status_code == 200
+    assert second.json() == {"message": "Data Received", "event_id": "order-42", "duplicate": True}
+    assert Event.objects.get().payload == {"n": 1}
+    assert DeliveryLog.objects.count() == 1
+
+
+def test_it_refuses_an_overlong_event_id(account):
+    response = token_client(account).post(
+        URL, {"n": 1}, format="json", HTTP_CL_X_EVENT_ID="x" * 256
+    )
+    assert response.status_code == 400
+    assert "CL-X-EVENT-ID" in response.json()["details"]
+
+
+def test_it_stores_one_event_when_duplicates_race(transactional_db, account, destination):
+    barrier = threading.Barrier(4)
+    results = []
+
+    def ingest():
+        try:
+            barrier.wait(5)
+            results.append(event_ingest(account=account, payload={"r": 1}, event_id="race-1"))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=ingest) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+
+    assert len(results) == 4
+    assert sum(1 for _, created in results if created) == 1
+    assert Event.objects.filter(event_id="race-1").count() == 1
+    assert DeliveryLog.objects.count() == 1
+
+
+def test_it_throttles_a_caller_at_5_per_second(account):
+    client = token_client(account)
+    statuses = [client.post(URL, {"i": i}, format="json").status_code for i in range(6)]
+
+    assert statuses[:5] == [200] * 5
+    assert statuses[5] == 429
+    limited = client.post(URL, {"i": 7}, format="json")
+    assert limited.status_code == 429
+    assert int(limited["Retry-After"]) >= 1
+    assert set(limited.json()) == {"error", "details"}
+    assert Event.objects.count() == 5
+
+
+def test_it_counts_ingest_outcomes_on_the_web_metrics(account, api_client):
+    token_client(account).post(URL, {"a": 1}, format="json")
+    metrics = api_client.get("/metrics").content.decode()
+    assert 'destinations_ingest_requests_total{outcome="accepted"}' in metrics
+    assert 'destinations_ingest_requests_total{outcome="rejected"}' in metrics
