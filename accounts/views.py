@@ -11,7 +11,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
@@ -51,6 +51,7 @@ from accounts.serializers import (
     SeedLoginOutputSerializer,
 )
 from users.services import token_pair_for_user, user_authenticate
+from users.views import PublicAuthView
 
 User = get_user_model()
 
@@ -273,13 +274,11 @@ class InviteView(APIView):
 
 
 @extend_schema(tags=["accounts"])
-class InvitationAcceptView(APIView):
+class InvitationAcceptView(PublicAuthView):
     """Accept an invitation: set the password of the invited (inactive) user and activate them."""
 
-    permission_classes = [AllowAny]
-    # The link is opened by someone who has no account yet: a stray Authorization header
-    # must not turn it into a 401.
-    authentication_classes: list = []
+    # PublicAuthView: opened by someone with no account yet, so a stray Authorization header
+    # is ignored.
 
     @extend_schema(
         summary="Check an invitation link (does not use it up)",
@@ -362,14 +361,12 @@ class CompatInviteView(InviteView):
 
 
 @extend_schema(tags=COMPAT)
-class SeedLoginView(APIView):
+class SeedLoginView(PublicAuthView):
     """Seed 003 `POST /users/login/`: a token for `Authorization: Token`, the user id and accounts."""
 
     schema = _compat_schema()
 
-    permission_classes = [AllowAny]
-    # A stale or broken Authorization header must not stop someone from logging in again.
-    authentication_classes: list = []
+    # PublicAuthView: a stale Authorization header is ignored and a 401 keeps WWW-Authenticate.
     # Per-IP budget for password logins (`login` rate), on top of users' per-account lockout.
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "login"
