@@ -20,7 +20,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, UntypedTo
 from users import denylist, lockout, tokens
 from users.exceptions import LoginLockedOut, RevocationUnavailable
 from users.models import RevokedToken
-from users.signals import tokens_issued, user_registered
+from users.signals import tokens_issued, tokens_refreshed, user_registered
 
 logger = logging.getLogger(__name__)
 
@@ -338,4 +338,5 @@ def token_refresh(*, refresh: str) -> dict:
             code="token_reused",
         ) from None
     new_refresh, access = tokens.mint_pair(user_id=user.pk, family=family)
+    tokens_refreshed.send(sender=User, user=user, family=family)
     return {"access": str(access), "refresh": str(new_refresh)}

@@ -9,3 +9,6 @@ user_registered = Signal()
 # (the `fam` claim shared by every token of that login), `refresh_expires_at`. Device tracking
 # hooks here and revokes a device with `users.services.token_family_revoke(family=...)`.
 tokens_issued = Signal()
+
+# Sent after a refresh token of a login was rotated: kwargs `user`, `family` (device "last seen").
+tokens_refreshed = Signal()

@@ -64,6 +64,11 @@ class RegisterView(PublicAuthView):
     @extend_schema(
         tags=["auth"],
         summary="Register a user",
+        description=(
+            "Creates a user (password checked by the password validators; email and username "
+            "unique in any case) and returns the profile. No tokens: log in with "
+            "`POST /api/v1/auth/token/` next."
+        ),
         request=RegisterSerializer,
         responses={201: UserSerializer, 400: ERROR_400},
     )
