@@ -149,6 +149,13 @@ class MembershipViewSet(
     queryset = Membership.objects.none()
     serializer_class = MembershipOutputSerializer
     account_url_kwarg = "account_pk"
+    throttle_scope = "invite"
+
+    def get_throttles(self):
+        # Adding by email tells whether an address is registered: budget it like invitations.
+        if self.action == "create":
+            return [*super().get_throttles(), ScopedRateThrottle()]
+        return super().get_throttles()
 
     def get_permissions(self):
         if self.action == "destroy":
@@ -236,6 +243,10 @@ class InviteView(APIView):
     """Invite someone by email to an account where the caller is Admin."""
 
     permission_classes = [IsAuthenticated]
+    throttle_scope = "invite"
+
+    def get_throttles(self):
+        return [*super().get_throttles(), ScopedRateThrottle()]
 
     @extend_schema(
         summary="Invite a user by email (Admin of the account)",

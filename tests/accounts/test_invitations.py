@@ -258,3 +258,22 @@ def test_it_does_not_let_a_pending_invitee_log_in(api_client, admin_client, acco
         "/users/login/", {"email": "pending@example.com", "password": "anything-at-all"}
     )
     assert response.status_code == 401
+
+
+def test_it_budgets_invitations_per_user(admin_client, account, monkeypatch, commit):
+    from rest_framework.throttling import ScopedRateThrottle
+
+    rates = {**ScopedRateThrottle.THROTTLE_RATES, "invite": "2/hour"}
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", rates)
+    with commit():
+        for n in range(2):
+            response = admin_client.post(
+                INVITE_URL, {"email": f"burst{n}@example.com", "account_id": account.pk}
+            )
+            assert response.status_code == 201
+        response = admin_client.post(
+            INVITE_URL, {"email": "burst2@example.com", "account_id": account.pk}
+        )
+    assert response.status_code == 429
+    assert "Retry-After" in response
+    assert not User.objects.filter(email="burst2@example.com").exists()

@@ -1,6 +1,10 @@
 """Account services: the personal account at registration, names, roles, the last Admin rule."""
 
+import threading
+
 import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
 from rest_framework.exceptions import ValidationError
 
 from accounts import services
@@ -36,8 +40,6 @@ def test_it_rolls_back_the_registration_if_the_account_fails(monkeypatch):
     monkeypatch.setattr(services, "account_create_personal", broken)
     with pytest.raises(RuntimeError):
         user_register(email="carol@example.com", password=DEFAULT_PASSWORD)
-    from django.contrib.auth import get_user_model
-
     assert not get_user_model().objects.filter(email="carol@example.com").exists()
 
 
@@ -102,3 +104,32 @@ def test_it_never_leaves_an_account_without_admin():
         services.membership_update_role(membership=admin, role="Normal user")
     services.membership_remove(membership=member)
     assert Membership.objects.filter(account=admin.account).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_an_admin_when_two_admins_demote_each_other_at_once():
+    first = MembershipFactory(role=Membership.Role.ADMIN)
+    second = MembershipFactory(account=first.account, role=Membership.Role.ADMIN)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def demote(membership_id):
+        try:
+            # Connect first, so both threads reach the check at about the same moment.
+            membership = Membership.objects.get(pk=membership_id)
+            barrier.wait(timeout=10)
+            services.membership_update_role(membership=membership, role=2)
+            outcomes.append("demoted")
+        except Conflict:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=demote, args=(m.pk,)) for m in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["demoted", "refused"]
+    admins = Membership.objects.filter(account=first.account, role=Membership.Role.ADMIN)
+    assert admins.count() == 1
