@@ -10,6 +10,7 @@ from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+from rest_framework_simplejwt.tokens import Token
 
 from users import selectors, services
 from users.serializers import (
@@ -173,8 +174,10 @@ class LogoutView(APIView):
 
     @staticmethod
     def access_token(request) -> str | None:
-        # request.auth is the validated simplejwt token for JWT callers (None-like otherwise).
-        raw = getattr(request.auth, "token", None)
+        # JWT callers: request.auth is the validated token; API-key or OAuth callers have none.
+        if not isinstance(request.auth, Token):
+            return None
+        raw = request.auth.token
         if isinstance(raw, bytes):
             raw = raw.decode()
         return raw if isinstance(raw, str) else None
