@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from endpoints import selectors, services
 from endpoints.models import ApiKey, ScheduledTask
-from endpoints.permissions import IsNotApiKey
+from endpoints.permissions import ApiKeyScopePermission, IsNotApiKey
 from endpoints.serializers import (
     ApiKeyInputSerializer,
     ApiKeyRegenerateSerializer,
@@ -223,7 +223,8 @@ COMPAT_TASK_EXAMPLE = {"type": "add", "x": 5, "y": 3}
 class CompatTaskCreateView(APIView):
     """`POST /tasks/`: anonymous callers allowed (strict throttle); a logged-in caller owns the task."""
 
-    permission_classes = [AllowAny]
+    # Explicit classes replace the defaults: keep the API-key scope check.
+    permission_classes = [AllowAny, ApiKeyScopePermission]
     throttle_classes = [AnonTasksRateThrottle, UserRateThrottle, ApiKeyRateThrottle]
 
     @extend_schema(
@@ -284,7 +285,7 @@ class CompatTaskStatusView(APIView):
     """`GET /tasks/{task_id}/`: anonymous tasks by id; an owned task to its owner only.
     Polling is throttled by the default rates, not by the strict task-creation rate."""
 
-    permission_classes = [AllowAny]
+    permission_classes = [AllowAny, ApiKeyScopePermission]
 
     @extend_schema(
         tags=["compat"],

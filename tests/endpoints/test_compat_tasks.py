@@ -81,3 +81,15 @@ def test_it_throttles_anonymous_task_creation(api_client):
     ]
     assert codes == [202] * allowed + [429]
     assert ScheduledTask.objects.count() == allowed
+
+
+def test_it_checks_api_key_scopes_on_the_compat_routes(user):
+    from tests.endpoints.conftest import key_client, make_api_key
+
+    _, read_only = make_api_key(user, scopes=["read"])
+    response = key_client(read_only).post("/tasks/", {"type": "add", "x": 1, "y": 1}, format="json")
+    assert response.status_code == 403
+    _, writer = make_api_key(user)
+    response = key_client(writer).post("/tasks/", {"type": "add", "x": 1, "y": 1}, format="json")
+    assert response.status_code == 202
+    assert ScheduledTask.objects.get().owner == user

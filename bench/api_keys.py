@@ -1,0 +1,66 @@
+"""API-key vs JWT authentication: the same authenticated GET, requests/s and latency.
+
+gunicorn (2 workers) on a free 127.0.0.1 port against the bench database; 8 client threads for
+`--duration` seconds (default 10) per credential. Throttles are raised for the run.
+Run: `python -m bench api_keys` (or `make bench BENCH_ARGS=api_keys`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from bench import _harness as h
+
+PATH = "/api/v1/tasks/"
+
+SETUP = """
+from django.contrib.auth import get_user_model
+from rest_framework_simplejwt.tokens import RefreshToken
+from endpoints.services import api_key_create
+
+User = get_user_model()
+user = User.objects.filter(email="bench-api-keys@example.com").first()
+if user is None:
+    user = User.objects.create_user(
+        email="bench-api-keys@example.com", username="bench-api-keys", password=None
+    )
+user.api_keys.all().delete()
+_, raw = api_key_create(user=user, name="bench")
+print(json.dumps({"api_key": raw, "jwt": str(RefreshToken.for_user(user).access_token)}))
+"""
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench.api_keys")
+    parser.add_argument(
+        "--duration", type=float, default=float(os.environ.get("BENCH_DURATION", 10))
+    )
+    parser.add_argument("--concurrency", type=int, default=8)
+    args, _ = parser.parse_known_args(argv)  # bench/__main__ passes module names too
+    return args
+
+
+def run(argv: list[str]) -> None:
+    args = parse(argv)
+    env = h.bench_env("bench")
+    print(f"bench database: {env['DATABASE_URL'].split('@')[-1]}", flush=True)
+    h.prepare_database(env)
+    creds = h.django_eval(env, SETUP)
+    with h.start_gunicorn(env, workers=2) as server:
+        url = server.base_url + PATH
+        results = {}
+        for label, headers in (
+            ("api-key", {"X-API-Key": creds["api_key"]}),
+            ("jwt", {"Authorization": f"Bearer {creds['jwt']}"}),
+        ):
+            results[label] = h.load(
+                url, headers=headers, concurrency=args.concurrency, duration=args.duration
+            )
+            print(results[label].line(label), flush=True)
+    ratio = results["api-key"].rps / results["jwt"].rps if results["jwt"].rps else float("nan")
+    print(
+        f"GET {PATH}, gunicorn 2 workers, concurrency {args.concurrency}, "
+        f"{args.duration:g} s each: api-key/jwt throughput ratio {ratio:.2f}",
+        flush=True,
+    )
