@@ -6,6 +6,9 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.http import HttpResponsePermanentRedirect
+from django.middleware import common as django_common
+from django.utils.http import escape_leading_slashes
 
 from backend.common.exceptions import STATUS_SENTENCES, error_response
 from backend.common.request_id import current_request_id
@@ -83,3 +86,21 @@ class JsonErrorMiddleware:
             500,
             f"Internal server error. Quote request id {request.request_id} when reporting it.",
         )
+
+
+class PermanentRedirectPreservingMethod(HttpResponsePermanentRedirect):
+    status_code = 308
+
+
+class CommonMiddleware(django_common.CommonMiddleware):
+    """Django's CommonMiddleware, but APPEND_SLASH answers 308 so a POST keeps its body.
+
+    Django answers 301, which clients follow with a GET and an empty body (and raises in DEBUG
+    for POST); 308 tells them to repeat the same method and body at the slashed URL.
+    """
+
+    response_redirect_class = PermanentRedirectPreservingMethod
+
+    def get_full_path_with_slash(self, request):
+        new_path = request.get_full_path(force_append_slash=True)
+        return escape_leading_slashes(new_path)

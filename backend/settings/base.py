@@ -58,7 +58,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "backend.common.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -216,12 +216,14 @@ SPECTACULAR_SETTINGS = {
 BROKER_DIR = VAR_DIR / env.str("BROKER_DIR_NAME", default="broker")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("out", "processed"):
+    for sub in ("out", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "out"),
         "data_folder_out": str(BROKER_DIR / "out"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        # Broadcast/control messages (remote control, purge): under var/, not the cwd.
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
 else:
@@ -305,7 +307,6 @@ HTML_PATH_PREFIXES = (
     "/api/docs/",
     "/api/redoc/",
     "/api/v1/auth/login/",
-    "/api/v1/auth/logout/",
     "/api/v1/oauth2/authorize/",
 )
 
@@ -364,13 +365,105 @@ if SENTRY_DSN:  # pragma: no cover - optional integration
 # =====================================================================================================
 
 # --- users -------------------------------------------------------------------------------------------
+# Reverse proxies in front of the app that append the client to X-Forwarded-For (nginx: 1).
+# 0 = trust no proxy: the login lockout counts REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# The cache token denylist is rebuilt from PostgreSQL at least this often (and at once after a
+# Redis restart or flush), which also bounds what an evicting Redis could make it forget.
+JWT_DENYLIST_RELOAD_SECONDS = env.int("JWT_DENYLIST_RELOAD_SECONDS", default=3600)
+# DRF throttles read the client address the same way (0 = REMOTE_ADDR only, never spoofable).
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+CELERY_BEAT_SCHEDULE["users-purge-expired-revocations"] = {
+    "task": "users.purge_expired_revocations",
+    "schedule": 3600.0,
+}
 # (end users)
 
 # --- accounts ----------------------------------------------------------------------------------------
+# Link in invitation emails; {uid} and {token} are filled in. A frontend can point it at its own
+# page that POSTs them with the new password to /api/v1/invitations/accept/.
+INVITATION_URL = env.str(
+    "INVITATION_URL",
+    default=FRONTEND_URL.rstrip("/") + "/api/v1/invitations/accept/?uid={uid}&token={token}",
+)
+# Invitation links expire after PASSWORD_RESET_TIMEOUT seconds (Django's default: 3 days).
+# Invitations and adding members by email send mail and tell whether an address is registered:
+# a per-user budget keeps both from being used for spam or address probing.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["invite"] = env.str(
+    "INVITE_THROTTLE_RATE", default="60/hour"
+)
 # (end accounts)
 
 # --- endpoints ---------------------------------------------------------------------------------------
+from celery.schedules import crontab  # noqa: E402
+
+# API keys carry scopes: read for safe methods, write for the others (or the view's own scope).
+REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] = [
+    "rest_framework.permissions.IsAuthenticated",
+    "endpoints.permissions.ApiKeyScopePermission",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    *REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"],
+    "endpoints.throttling.ApiKeyRateThrottle",
+]
+# last_used_at is written at most once per this many seconds per key.
+API_KEY_LAST_USED_INTERVAL_SECONDS = env.int("API_KEY_LAST_USED_INTERVAL_SECONDS", default=60)
+TASK_DISPATCH_INTERVAL_SECONDS = env.float("TASK_DISPATCH_INTERVAL_SECONDS", default=1.0)
+# A due task still pending this long after it was sent is sent again (claiming makes it safe).
+TASK_REDISPATCH_AFTER_SECONDS = env.int("TASK_REDISPATCH_AFTER_SECONDS", default=60)
+TASK_REAPER_INTERVAL_SECONDS = env.int("TASK_REAPER_INTERVAL_SECONDS", default=30)
+TASK_STUCK_MARGIN_SECONDS = env.int("TASK_STUCK_MARGIN_SECONDS", default=60)
+TASK_RETENTION_DAYS = env.int("TASK_RETENTION_DAYS", default=30)
+TASK_PARAMETERS_MAX_BYTES = env.int("TASK_PARAMETERS_MAX_BYTES", default=64 * 1024)
+TASK_LONG_RUNNING_MAX_SECONDS = env.int("TASK_LONG_RUNNING_MAX_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE["endpoints-dispatch-due-tasks"] = {
+    "task": "endpoints.dispatch_due_tasks",
+    "schedule": TASK_DISPATCH_INTERVAL_SECONDS,
+    # A tick that waited behind busy workers is useless: the next one does the same job.
+    "options": {"expires": max(5.0, 5 * TASK_DISPATCH_INTERVAL_SECONDS)},
+}
+CELERY_BEAT_SCHEDULE["endpoints-reap-stuck-tasks"] = {
+    "task": "endpoints.reap_stuck_tasks",
+    "schedule": float(TASK_REAPER_INTERVAL_SECONDS),
+    "options": {"expires": float(TASK_REAPER_INTERVAL_SECONDS)},
+}
+CELERY_BEAT_SCHEDULE["endpoints-purge-finished-tasks"] = {
+    "task": "endpoints.purge_finished_tasks",
+    "schedule": crontab(hour=3, minute=17),
+}
 # (end endpoints)
 
 # --- destinations ------------------------------------------------------------------------------------
+# Delay before each delivery attempt (seconds); len() is the maximum number of attempts (Svix-like).
+DELIVERY_RETRY_SCHEDULE = [
+    int(float(step))
+    for step in env.str(
+        "DELIVERY_RETRY_SCHEDULE", default="0,5,300,1800,7200,18000,36000,36000"
+    ).split(",")
+    if step.strip()
+] or [0]
+# Share of each retry step that is randomized (1.0 = full jitter: uniform in [0, step]).
+DELIVERY_RETRY_JITTER = env.float("DELIVERY_RETRY_JITTER", default=1.0)
+# A destination's Retry-After is honoured up to this many seconds.
+DELIVERY_RETRY_AFTER_MAX_SECONDS = env.int("DELIVERY_RETRY_AFTER_MAX_SECONDS", default=3600)
+# Retries due within this many seconds are published with a countdown; later ones are DB-driven
+# (next_attempt_at + sweeper): long broker ETAs are never used.
+DELIVERY_COUNTDOWN_MAX_SECONDS = env.int("DELIVERY_COUNTDOWN_MAX_SECONDS", default=60)
+DELIVERY_CONNECT_TIMEOUT = env.float("DELIVERY_CONNECT_TIMEOUT", default=5.0)
+DELIVERY_READ_TIMEOUT = env.float("DELIVERY_READ_TIMEOUT", default=15.0)
+# A claimed log is the worker's for this long; must exceed one attempt (timeouts + bookkeeping).
+DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=120)
+# The sweeper re-publishes a due pending log only if it was not published this recently.
+DELIVERY_REQUEUE_AFTER_SECONDS = env.int("DELIVERY_REQUEUE_AFTER_SECONDS", default=60)
+DELIVERY_SWEEP_INTERVAL_SECONDS = env.float("DELIVERY_SWEEP_INTERVAL_SECONDS", default=5.0)
+DELIVERY_SWEEP_BATCH = env.int("DELIVERY_SWEEP_BATCH", default=500)
+# Auto-disable: every attempt failing for this long, or this many logs failed in a row (0 = off).
+DESTINATION_DISABLE_AFTER_SECONDS = env.int("DESTINATION_DISABLE_AFTER_SECONDS", default=5 * 86400)
+DESTINATION_DISABLE_AFTER_FAILED_LOGS = env.int("DESTINATION_DISABLE_AFTER_FAILED_LOGS", default=0)
+DESTINATION_MAX_HEADERS = env.int("DESTINATION_MAX_HEADERS", default=20)
+LOGS_CACHE_SECONDS = env.int("LOGS_CACHE_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["destinations-sweep-pending-deliveries"] = {
+    "task": "destinations.sweep_pending_deliveries",
+    "schedule": DELIVERY_SWEEP_INTERVAL_SECONDS,
+}
 # (end destinations)

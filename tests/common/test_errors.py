@@ -84,3 +84,12 @@ def test_admin_pages_stay_html(api_client):
     response = api_client.get("/admin/login/")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_it_redirects_a_post_without_trailing_slash_keeping_method_and_body(api_client):
+    response = api_client.post("/api/v1/echo", {"name": "ok"})
+    assert response.status_code == 308
+    assert response["Location"] == "/api/v1/echo/"
+    followed = api_client.post(response["Location"], {"name": "ok"})
+    assert followed.status_code == 200
+    assert followed.json() == {"name": "ok"}

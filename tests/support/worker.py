@@ -96,7 +96,8 @@ class WorkerProcess:
         if self.beat:
             cmd += [
                 "-B",
-                "-S",
+                # `-S` of `celery worker` is --statedb, not the scheduler: spell it out.
+                "--scheduler",
                 "celery.beat:PersistentScheduler",
                 "-s",
                 str(self.log_dir / f"beat-schedule-{self.starts}"),
