@@ -254,7 +254,7 @@ def start_celery_worker(
            "--concurrency", str(concurrency), "--without-gossip", "--without-mingle",
            "-n", f"bench{os.getpid()}@%h"]  # fmt: skip
     if beat:
-        cmd += ["-B", "-S", "celery.beat:PersistentScheduler",
+        cmd += ["-B", "--scheduler", "celery.beat:PersistentScheduler",
                 "-s", str(VAR_DIR / f"{log_name}-beat-schedule")]  # fmt: skip
     return ServerProcess(cmd, env, log_name=log_name).start(ready_line=b" ready.")
 

@@ -4,7 +4,6 @@ from django.conf import settings
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
@@ -456,7 +455,12 @@ class HomeView(ApiRootView):
         tags=["compat"],
         operation_id="compat_home_retrieve",
         summary="API information (a browser asking for HTML is redirected to /api/docs/)",
-        responses={200: API_ROOT_RESPONSE, 302: OpenApiResponse(OpenApiTypes.NONE)},
+        responses={
+            200: API_ROOT_RESPONSE,
+            302: OpenApiResponse(
+                description="A browser asking for text/html is redirected to /api/docs/."
+            ),
+        },
     )
     def get(self, request):
         accept = request.headers.get("Accept", "")

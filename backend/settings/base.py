@@ -210,6 +210,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Several models have a `status`: give each choice set its own component name.
+    "ENUM_NAME_OVERRIDES": {
+        "ScheduledTaskStatusEnum": "endpoints.models.ScheduledTask.Status",
+        "DeliveryLogStatusEnum": "destinations.models.DeliveryLog.Status",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------------
@@ -377,6 +382,39 @@ CELERY_BEAT_SCHEDULE["users-purge-expired-revocations"] = {
     "task": "users.purge_expired_revocations",
     "schedule": 3600.0,
 }
+# Account lifecycle (SPEC section 8). Links in emails: {token} is filled in; a frontend can point
+# them at its own page that POSTs the token to the API.
+EMAIL_CONFIRMATION_TIMEOUT = env.int("EMAIL_CONFIRMATION_TIMEOUT", default=3 * 86400)
+EMAIL_CONFIRMATION_URL = env.str(
+    "EMAIL_CONFIRMATION_URL",
+    default=FRONTEND_URL.rstrip("/") + "/api/v1/auth/email/confirm/?token={token}",
+)
+# Reset links expire after PASSWORD_RESET_TIMEOUT seconds (Django's setting, default 3 days).
+PASSWORD_RESET_URL = env.str(
+    "PASSWORD_RESET_URL",
+    default=FRONTEND_URL.rstrip("/") + "/api/v1/auth/password/reset/confirm/?token={token}",
+)
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["email_resend"] = env.str(
+    "EMAIL_RESEND_THROTTLE_RATE", default="5/hour"
+)
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["password_reset"] = env.str(
+    "PASSWORD_RESET_THROTTLE_RATE", default="10/hour"
+)
+AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=2 * 1024 * 1024)
+# A device's last_seen is written at most once per this many seconds per login on refresh.
+DEVICE_LAST_SEEN_INTERVAL_SECONDS = env.int("DEVICE_LAST_SEEN_INTERVAL_SECONDS", default=60)
+# Credit packs sold through Stripe Checkout: "name=price_id:credits,..." (credits per unit).
+STRIPE_CREDIT_PACKS = {
+    name.strip(): {"price_id": price.strip(), "credits": int(credits)}
+    for name, _, rest in (
+        item.partition("=") for item in env.list("STRIPE_CREDIT_PACKS", default=[]) if item
+    )
+    for price, _, credits in [rest.rpartition(":")]
+}
+# Prices that start a subscription (Checkout in subscription mode, no credits).
+STRIPE_SUBSCRIPTION_PRICE_IDS = env.list("STRIPE_SUBSCRIPTION_PRICE_IDS", default=[])
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 # (end users)
 
 # --- accounts ----------------------------------------------------------------------------------------
