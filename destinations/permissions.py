@@ -59,6 +59,11 @@ class IngestCallerPermission(BasePermission):
                 )
             if not key.has_scope("ingest"):
                 raise exceptions.PermissionDenied('This API key lacks the "ingest" scope.')
+            # The key acts for its user: once they leave the account, it no longer speaks for it.
+            if membership_get(user=key.user, account_id=key.account_id) is None:
+                raise exceptions.PermissionDenied(
+                    "This API key's owner is no longer a member of its account."
+                )
             request.ingest_account = key.account
             request.ingest_caller = f"api_key:{key.pk}"
             return True

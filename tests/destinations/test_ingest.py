@@ -92,6 +92,17 @@ def test_it_accepts_an_account_api_key_with_the_ingest_scope(account, admin_user
     assert Event.objects.get().account == account
 
 
+def test_it_refuses_an_api_key_whose_owner_left_the_account(account, admin_user):
+    _, raw = api_key_create(user=admin_user, name="k", account_id=account.pk, scopes=["ingest"])
+    account.memberships.filter(user=admin_user).delete()
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=raw)
+    response = client.post(URL, {"a": 1}, format="json")
+    assert response.status_code == 403
+    assert "no longer a member" in response.json()["error"]
+    assert not Event.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("bound", "scopes"),
     [(False, ["ingest"]), (True, ["read", "write"])],
