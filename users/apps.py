@@ -6,4 +6,7 @@ class UsersConfig(AppConfig):
     verbose_name = "Users"
 
     def ready(self):
-        from users import schema  # noqa: F401  (registers the OpenAPI auth scheme)
+        from users import (  # noqa: F401  (OpenAPI auth scheme, device tracking receivers)
+            receivers,
+            schema,
+        )

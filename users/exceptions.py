@@ -23,3 +23,35 @@ class RevocationUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "Token revocation is temporarily unavailable. Please try again."
     default_code = "revocation_unavailable"
+
+
+class InsufficientCredits(exceptions.APIException):
+    """402: the balance is lower than the amount to spend; nothing was debited."""
+
+    status_code = status.HTTP_402_PAYMENT_REQUIRED
+    default_detail = "Insufficient credits."
+    default_code = "insufficient_credits"
+
+    def __init__(self, *, balance: int, amount: int):
+        super().__init__(
+            detail={
+                "detail": f"Insufficient credits: {amount} needed, {balance} available.",
+                "amount": [f"Exceeds your balance of {balance} credits."],
+            }
+        )
+
+
+class PaymentsUnavailable(exceptions.APIException):
+    """503: Stripe is not configured on this server."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Payments are not configured on this server."
+    default_code = "payments_unavailable"
+
+
+class PaymentProviderError(exceptions.APIException):
+    """502: Stripe refused or could not be reached (no provider internals in the body)."""
+
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_detail = "The payment provider could not process the request. Please try again."
+    default_code = "payment_provider_error"

@@ -42,6 +42,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     notification_preferences = models.JSONField(default=default_notification_preferences)
     credits = models.PositiveIntegerField(default=0, validators=[MinValueValidator(0)])
     stripe_customer_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # The Stripe subscription as the last webhook told it (customer.subscription.*).
+    subscription_id = models.CharField(max_length=255, blank=True)
+    subscription_status = models.CharField(max_length=32, blank=True)
+    subscription_plan = models.CharField(max_length=255, blank=True)
+    subscription_current_period_end = models.DateTimeField(null=True, blank=True)
+    # Stripe's `created` of the event last applied: an older event delivered late is ignored.
+    subscription_event_created = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -95,6 +102,7 @@ class RevokedToken(models.Model):
         REVOKE_ALL = "revoke_all", "All sessions revoked"
         ADMIN = "admin", "Revoked by an administrator"
         DEVICE_REVOKED = "device_revoked", "Device revoked"
+        PASSWORD_CHANGED = "password_changed", "Password changed or reset"
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     # The token's jti, the family id, or the user's id (kind=user).
@@ -125,3 +133,175 @@ class RevokedToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.identifier} ({self.reason})"
+
+
+# --- Account lifecycle (SPEC section 8) -------------------------------------------------------------
+
+
+class OneTimeToken(models.Model):
+    """A single-use, expiring token sent by email; only its SHA-256 is stored.
+
+    Consuming it is a conditional UPDATE (`used_at IS NULL AND expires_at > now`), so two
+    requests with the same token cannot both succeed.
+    """
+
+    user = models.ForeignKey("users.User", on_delete=models.CASCADE)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        state = "used" if self.used_at else "unused"
+        return f"{self.user_id} ({state}, expires {self.expires_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.used_at is None and self.expires_at > timezone.now()
+
+
+class EmailConfirmationToken(OneTimeToken):
+    """Proves the user reads the mailbox of `email` (the address it was sent to)."""
+
+    email = models.EmailField(max_length=254)
+
+    class Meta(OneTimeToken.Meta):
+        default_related_name = "email_confirmation_tokens"
+
+
+class PasswordResetToken(OneTimeToken):
+    """A password reset request (kept as a record of who asked, from where)."""
+
+    requested_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta(OneTimeToken.Meta):
+        default_related_name = "password_reset_tokens"
+
+
+class Device(models.Model):
+    """Where a user logged in from: one row per user + user agent + IP while not revoked."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey("users.User", on_delete=models.CASCADE, related_name="devices")
+    user_agent = models.CharField(max_length=512, blank=True)
+    browser = models.CharField(max_length=100, blank=True)
+    os = models.CharField("operating system", max_length=100, blank=True)
+    device = models.CharField(max_length=100, blank=True)
+    device_type = models.CharField(max_length=16, blank=True)
+    ip = models.GenericIPAddressField("IP address", null=True, blank=True)
+    first_seen = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen"]
+        constraints = [
+            # A login from the same browser and address is the same device (until revoked).
+            models.UniqueConstraint(
+                fields=["user", "user_agent", "ip"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="users_device_active_unique",
+            ),
+        ]
+        indexes = [
+            # The device list: the caller's active devices, most recently seen first.
+            models.Index(
+                fields=["user", "-last_seen"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="users_device_active_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.browser or 'Unknown browser'} on {self.os or 'unknown OS'} ({self.ip})"
+
+
+class DeviceLogin(models.Model):
+    """One login (token family) made from a device: revoking the device revokes these families."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="logins")
+    family = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Past this the family's last refresh token has expired: nothing left to revoke.
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.family} on {self.device_id}"
+
+
+class PreRegistration(models.Model):
+    """An email address left before sign-up opens (seed 002's pre-registration)."""
+
+    email = models.EmailField(max_length=254)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="users_preregistration_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class CreditTransaction(models.Model):
+    """One change of a user's credit balance: + grant, - spend, with the balance it left."""
+
+    user = models.ForeignKey(
+        "users.User", on_delete=models.CASCADE, related_name="credit_transactions"
+    )
+    amount = models.IntegerField()
+    balance_after = models.PositiveIntegerField()
+    reason = models.CharField(max_length=255)
+    # Caller-chosen idempotency key (e.g. the Stripe checkout session): one transaction per key.
+    reference = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "reference"],
+                condition=~models.Q(reference=""),
+                name="users_credittransaction_user_reference_unique",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(amount=0), name="users_credittransaction_amount_nonzero"
+            ),
+        ]
+        indexes = [
+            # The history page: one user's transactions, newest first.
+            models.Index(fields=["user", "-created_at"], name="users_credit_user_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount:+d} for {self.user_id} ({self.reason})"
+
+
+class StripeEvent(models.Model):
+    """A Stripe webhook event already handled: the unique id makes delivery exactly-once."""
+
+    class Outcome(models.TextChoices):
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored (type not handled or nothing to do)"
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=255, db_index=True)
+    livemode = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    detail = models.CharField(max_length=255, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

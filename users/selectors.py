@@ -1,4 +1,5 @@
-"""Reads of the identity app: the per-request revocation check, token verification, user lists."""
+"""Reads of the identity app: the per-request revocation check, token verification, user lists,
+devices and credit history."""
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
@@ -7,6 +8,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, UntypedToken
 
 from users import denylist, tokens
+from users.models import CreditTransaction, Device
 
 User = get_user_model()
 
@@ -51,3 +53,18 @@ def user_list(*, email: str | None = None, search: str | None = None) -> QuerySe
             | Q(last_name__icontains=term)
         )
     return users
+
+
+def device_list(*, user) -> QuerySet:
+    """The user's devices that are not revoked, most recently seen first."""
+    return Device.objects.filter(user=user, revoked_at__isnull=True).order_by("-last_seen", "id")
+
+
+def credit_transaction_list(*, user) -> QuerySet:
+    """The user's credit history, newest first."""
+    return CreditTransaction.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def credits_balance(*, user) -> int:
+    """The user's current balance, read from the database (not a possibly stale instance)."""
+    return User.objects.values_list("credits", flat=True).get(pk=user.pk)

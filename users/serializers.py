@@ -3,11 +3,15 @@
 from datetime import date
 
 import phonenumbers
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from PIL import Image
 from rest_framework import serializers
 
 from backend.common.serializers import StrictSerializer
-from users.models import default_notification_preferences
+from users.models import CreditTransaction, Device, default_notification_preferences
 
 User = get_user_model()
 
@@ -85,7 +89,9 @@ class ProfileFieldsMixin(serializers.Serializer):
 
 
 class UserSerializer(serializers.ModelSerializer):
-    """The caller's profile."""
+    """The caller's profile (`avatar` is the image's URL, absolute when a request is known)."""
+
+    avatar = serializers.SerializerMethodField()
 
     class Meta:
         model = User
@@ -97,12 +103,23 @@ class UserSerializer(serializers.ModelSerializer):
             "last_name",
             "phone_number",
             "birth_date",
+            "avatar",
             "notification_preferences",
             "email_confirmed",
             "credits",
+            "subscription_status",
+            "subscription_plan",
             "date_joined",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_avatar(self, user) -> str | None:
+        if not user.avatar:
+            return None
+        url = user.avatar.url
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
 
 
 class StaffUserSerializer(UserSerializer):
@@ -229,13 +246,62 @@ class LegacyRefreshTokenSerializer(StrictSerializer):
     refresh_token = serializers.CharField(required=False)
 
 
-class ProfileUpdateSerializer(ProfileFieldsMixin, StrictSerializer):
-    """PATCH of the caller's profile; read-only fields are refused, not silently ignored."""
+AVATAR_FORMATS = {"PNG": ".png", "JPEG": ".jpg", "GIF": ".gif", "WEBP": ".webp"}
+AVATAR_MAX_SIDE = 4096
 
-    READ_ONLY = ("id", "email", "email_confirmed", "credits", "date_joined")
+
+def validate_avatar(upload):
+    """An image Pillow can open (PNG, JPEG, GIF, WebP), within AVATAR_MAX_BYTES and 4096 px.
+
+    The declared content type and file name are not trusted: the bytes are opened and checked,
+    and the stored name gets the extension of the detected format.
+    """
+    if upload is None:
+        return None
+    limit = settings.AVATAR_MAX_BYTES
+    if upload.size > limit:
+        raise serializers.ValidationError(f"The image is too large: at most {limit} bytes.")
+    invalid = "Upload a valid image (PNG, JPEG, GIF or WebP)."
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            image_format = image.format
+            width, height = image.size
+            image.verify()
+    except Exception as exc:  # Pillow raises many types for broken or hostile files
+        raise serializers.ValidationError(invalid) from exc
+    finally:
+        upload.seek(0)
+    if image_format not in AVATAR_FORMATS:
+        raise serializers.ValidationError(invalid)
+    if max(width, height) > AVATAR_MAX_SIDE:
+        raise serializers.ValidationError(
+            f"The image is too large: at most {AVATAR_MAX_SIDE} pixels on each side."
+        )
+    upload.name = f"avatar{AVATAR_FORMATS[image_format]}"
+    return upload
+
+
+class ProfileUpdateSerializer(ProfileFieldsMixin, StrictSerializer):
+    """PATCH of the caller's profile (JSON, or multipart with an `avatar` file); read-only fields
+    are refused, not silently ignored. `avatar: null` removes the picture."""
+
+    READ_ONLY = (
+        "id",
+        "email",
+        "email_confirmed",
+        "credits",
+        "date_joined",
+        "subscription_status",
+        "subscription_plan",
+    )
 
     username = serializers.CharField(max_length=150, required=False)
     notification_preferences = serializers.JSONField(required=False)
+    avatar = serializers.FileField(required=False, allow_null=True, allow_empty_file=False)
+
+    def validate_avatar(self, value):
+        return validate_avatar(value)
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
@@ -248,3 +314,195 @@ class ProfileUpdateSerializer(ProfileFieldsMixin, StrictSerializer):
 
     def validate_notification_preferences(self, value):
         return validate_notification_preferences(value)
+
+
+# --- Account lifecycle ----------------------------------------------------------------------------
+
+TOKEN_MAX_LENGTH = 128
+
+
+def one_time_token_field(**kwargs) -> serializers.CharField:
+    return serializers.CharField(max_length=TOKEN_MAX_LENGTH, trim_whitespace=True, **kwargs)
+
+
+def check_confirm(attrs: dict, *, password: str, confirm: str) -> dict:
+    value = attrs.pop(confirm, None)
+    if value is not None and value != attrs.get(password):
+        raise serializers.ValidationError({confirm: ["Passwords do not match."]})
+    return attrs
+
+
+class EmailTokenSerializer(StrictSerializer):
+    """The token from a confirmation email."""
+
+    token = one_time_token_field()
+
+
+class EmailConfirmedSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    email_confirmed = serializers.BooleanField()
+
+
+class PasswordResetRequestSerializer(StrictSerializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(StrictSerializer):
+    """The token from a reset email and the new password (`new_password_confirm` optional)."""
+
+    token = one_time_token_field()
+    new_password = password_field()
+    new_password_confirm = password_field(required=False)
+
+    def validate(self, attrs):
+        return check_confirm(attrs, password="new_password", confirm="new_password_confirm")
+
+
+class PasswordChangeSerializer(StrictSerializer):
+    old_password = password_field()
+    new_password = password_field()
+    new_password_confirm = password_field(required=False)
+
+    def validate(self, attrs):
+        return check_confirm(attrs, password="new_password", confirm="new_password_confirm")
+
+
+class PasswordChangedSerializer(serializers.Serializer):
+    """The new pair of the session that changed the password (every other one is logged out)."""
+
+    message = serializers.CharField()
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class ResetPasswordControlSerializer(StrictSerializer):
+    """Seed 002's one password route: `{"email"}` asks for a link; `{"token", "new_password"}`
+    (and optionally `new_password_confirm`) sets the new password."""
+
+    email = serializers.EmailField(max_length=254, required=False)
+    token = one_time_token_field(required=False)
+    new_password = password_field(required=False)
+    new_password_confirm = password_field(required=False)
+
+    def validate(self, attrs):
+        if "token" in attrs or "new_password" in attrs:
+            if "email" in attrs:
+                raise serializers.ValidationError(
+                    {"email": ["Send either an email (request) or a token (confirm), not both."]}
+                )
+            missing = [name for name in ("token", "new_password") if name not in attrs]
+            if missing:
+                raise serializers.ValidationError(
+                    {name: ["This field is required."] for name in missing}
+                )
+            return check_confirm(attrs, password="new_password", confirm="new_password_confirm")
+        if "email" not in attrs:
+            raise serializers.ValidationError(
+                {"email": ["Send an email to get a reset link, or a token and new_password."]}
+            )
+        return attrs
+
+
+class EmailConfirmationControlSerializer(StrictSerializer):
+    """Seed 002's one email route: `{"token"}` confirms; `{"action": "resend"}` (authenticated)
+    mails a new link."""
+
+    token = one_time_token_field(required=False)
+    action = serializers.ChoiceField(choices=["resend"], required=False)
+
+    def validate(self, attrs):
+        if ("token" in attrs) == ("action" in attrs):
+            raise serializers.ValidationError(
+                {"token": ['Send a token to confirm, or action "resend" for a new link.']}
+            )
+        return attrs
+
+
+class DeviceSerializer(serializers.ModelSerializer):
+    """A device the user logged in from; `current` marks the one making this request."""
+
+    current = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Device
+        fields = [
+            "id",
+            "browser",
+            "os",
+            "device",
+            "device_type",
+            "ip",
+            "user_agent",
+            "first_seen",
+            "last_seen",
+            "current",
+        ]
+        read_only_fields = fields
+
+    def get_current(self, device) -> bool:
+        return str(device.pk) == self.context.get("current_device_id")
+
+
+class PreRegisterSerializer(StrictSerializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PreRegisteredSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    email = serializers.EmailField()
+
+
+class CreditTransactionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CreditTransaction
+        fields = ["id", "amount", "balance_after", "reason", "reference", "created_at"]
+        read_only_fields = fields
+
+
+class CreditHistorySerializer(serializers.Serializer):
+    """The balance and one page of the credit history."""
+
+    balance = serializers.IntegerField()
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = CreditTransactionSerializer(many=True)
+
+
+class CreditSpendSerializer(StrictSerializer):
+    """Spend credits on a feature; a `reference` makes a retried call spend once."""
+
+    amount = serializers.IntegerField(min_value=1, max_value=1_000_000_000)
+    reason = serializers.CharField(max_length=255)
+    reference = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+
+class CreditSpentSerializer(serializers.Serializer):
+    balance = serializers.IntegerField()
+    transaction = CreditTransactionSerializer()
+
+
+class CheckoutSessionRequestSerializer(StrictSerializer):
+    """A credit `pack` (see STRIPE_CREDIT_PACKS) or a configured Stripe `price_id`."""
+
+    pack = serializers.CharField(max_length=100, required=False)
+    price_id = serializers.CharField(max_length=255, required=False)
+    quantity = serializers.IntegerField(min_value=1, max_value=100, default=1)
+    success_url = serializers.URLField(max_length=2000)
+    cancel_url = serializers.URLField(max_length=2000)
+
+    def validate(self, attrs):
+        if ("pack" in attrs) == ("price_id" in attrs):
+            raise serializers.ValidationError({"pack": ["Send either pack or price_id."]})
+        return attrs
+
+
+class CheckoutSessionSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    url = serializers.URLField()
+
+
+class StripeWebhookResultSerializer(serializers.Serializer):
+    """`processed`, `ignored` (type not handled) or `duplicate` (this event id was handled)."""
+
+    status = serializers.CharField()

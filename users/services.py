@@ -1,25 +1,46 @@
-"""Writes of the identity app: registration, login, JWT issue / rotation / revocation, profile.
+"""Writes of the identity app: registration, login, JWT issue / rotation / revocation, profile,
+and the account lifecycle (email confirmation, password reset and change, devices,
+pre-registration, credits, Stripe checkout and webhook events).
 
 Other apps call these (accounts' seed-003 login, password reset, device tracking); the views
 stay thin. Token revocations go to PostgreSQL and to the cache denylist (users.denylist).
 """
 
+import hashlib
+import ipaddress
 import logging
+import os
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
 
+import user_agents
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.serializers import as_serializer_error
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, UntypedToken
 
-from users import denylist, lockout, tokens
-from users.exceptions import LoginLockedOut, RevocationUnavailable
-from users.models import RevokedToken
+from backend.common.exceptions import ApplicationError, Conflict
+from users import denylist, emails, lockout, payments, tokens
+from users.exceptions import InsufficientCredits, LoginLockedOut, RevocationUnavailable
+from users.models import (
+    CreditTransaction,
+    Device,
+    DeviceLogin,
+    EmailConfirmationToken,
+    PasswordResetToken,
+    PreRegistration,
+    RevokedToken,
+    StripeEvent,
+)
 from users.signals import tokens_issued, tokens_refreshed, user_registered
 
 logger = logging.getLogger(__name__)
@@ -28,6 +49,20 @@ User = get_user_model()
 
 __all__ = [
     "LoginLockedOut",
+    "credits_grant",
+    "credits_spend",
+    "device_record_login",
+    "device_revoke",
+    "device_touch",
+    "email_confirm",
+    "email_confirmation_resend",
+    "email_confirmation_send",
+    "password_change",
+    "password_reset_confirm",
+    "password_reset_request",
+    "payments_checkout_session_create",
+    "pre_registration_create",
+    "stripe_event_process",
     "token_family_revoke",
     "token_pair_for_user",
     "token_refresh",
@@ -106,15 +141,23 @@ def user_register(
             {"email": ["A user with this email or username already exists."]}
         ) from exc
     user_registered.send(sender=User, user=user, request=request)
+    email_confirmation_send(user=user)
     return user
 
 
 @transaction.atomic
 def user_profile_update(*, user, **fields):
-    """Updates the caller's own profile fields (not email, password or credits)."""
-    unknown = set(fields) - PROFILE_FIELDS - {"username"}
+    """Updates the caller's own profile fields (not email, password or credits).
+
+    `avatar` is an already-checked image upload (users.serializers) or None to remove it; it is
+    written to the default storage only once every other field is valid, and the previous file
+    is deleted after commit.
+    """
+    unknown = set(fields) - PROFILE_FIELDS - {"username", "avatar"}
     if unknown:
         raise TypeError(f"user_profile_update() got unexpected fields: {sorted(unknown)}")
+    has_avatar = "avatar" in fields
+    avatar = fields.pop("avatar", None)
     if "username" in fields:
         fields["username"] = fields["username"].strip()
         _check_username(fields["username"], exclude_pk=user.pk)
@@ -126,14 +169,38 @@ def user_profile_update(*, user, **fields):
     for name, value in fields.items():
         setattr(user, name, value)
     _full_clean(user)
+    update_fields = [*fields, "updated_at"]
+    old_avatar = user.avatar.name if user.avatar else ""
+    stored = ""
+    if has_avatar:
+        update_fields.append("avatar")
+        if avatar is None:
+            user.avatar = None
+        else:
+            extension = os.path.splitext(avatar.name)[1].lower() or ".img"
+            # A random name: the URL reveals neither the user nor the uploaded file's name.
+            user.avatar.save(f"{uuid.uuid4().hex}{extension}", avatar, save=False)
+            stored = user.avatar.name
     try:
         with transaction.atomic():
-            user.save(update_fields=[*fields, "updated_at"])
+            user.save(update_fields=update_fields)
     except IntegrityError as exc:
+        if stored:
+            user.avatar.storage.delete(stored)
         raise exceptions.ValidationError(
             {"username": ["A user with this username already exists."]}
         ) from exc
+    if has_avatar and old_avatar and old_avatar != stored:
+        storage = User._meta.get_field("avatar").storage
+        transaction.on_commit(lambda: _delete_file(storage, old_avatar))
     return user
+
+
+def _delete_file(storage, name: str) -> None:
+    try:
+        storage.delete(name)
+    except Exception:
+        logger.warning("Could not delete the replaced avatar %s", name)
 
 
 # --- Login --------------------------------------------------------------------------------------
@@ -340,3 +407,573 @@ def token_refresh(*, refresh: str) -> dict:
     new_refresh, access = tokens.mint_pair(user_id=user.pk, family=family)
     tokens_refreshed.send(sender=User, user=user, family=family)
     return {"access": str(access), "refresh": str(new_refresh)}
+
+
+# --- Email confirmation and password reset --------------------------------------------------------
+
+LINK_INVALID = "This link is invalid, has expired or was already used."
+
+
+def _token_hash(raw: str) -> str:
+    # The token carries 256 random bits, so a plain SHA-256 is enough to keep the table useless.
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _hours(seconds: int) -> int:
+    return max(1, round(seconds / 3600))
+
+
+def _claim(model, row, *, now) -> bool:
+    """Marks the token used if it still is usable: only one caller can win this UPDATE."""
+    return bool(
+        model.objects.filter(pk=row.pk, used_at__isnull=True, expires_at__gt=now).update(
+            used_at=now
+        )
+    )
+
+
+def _mail_context(*, user, raw: str, url_template: str, timeout: int) -> dict:
+    return {
+        "to": user.email,
+        "user_id": str(user.pk),
+        "username": user.get_short_name(),
+        "email": user.email,
+        "token": raw,
+        "link": url_template.format(token=raw),
+        "valid_hours": _hours(timeout),
+    }
+
+
+@transaction.atomic
+def email_confirmation_send(*, user) -> EmailConfirmationToken:
+    """Issues a confirmation token for the user's email (older ones stop working), mailed on commit."""
+    EmailConfirmationToken.objects.filter(user=user, used_at__isnull=True).delete()
+    raw = secrets.token_urlsafe(32)
+    now = timezone.now()
+    timeout = settings.EMAIL_CONFIRMATION_TIMEOUT
+    row = EmailConfirmationToken.objects.create(
+        user=user,
+        email=user.email,
+        token_hash=_token_hash(raw),
+        created_at=now,
+        expires_at=now + timedelta(seconds=timeout),
+    )
+    emails.send_on_commit(
+        "email_confirmation",
+        _mail_context(
+            user=user, raw=raw, url_template=settings.EMAIL_CONFIRMATION_URL, timeout=timeout
+        ),
+    )
+    return row
+
+
+@transaction.atomic
+def email_confirmation_resend(*, user) -> EmailConfirmationToken:
+    """A new confirmation email (400 if the address is already confirmed)."""
+    if user.email_confirmed:
+        raise ApplicationError("Your email address is already confirmed.")
+    return email_confirmation_send(user=user)
+
+
+@transaction.atomic
+def email_confirm(*, token: str):
+    """Confirms the email the token was sent to; the token works once, until it expires."""
+    row = (
+        EmailConfirmationToken.objects.select_related("user")
+        .filter(token_hash=_token_hash(token))
+        .first()
+    )
+    now = timezone.now()
+    # A token sent to an address the user has since changed proves nothing about the new one.
+    if (
+        row is None
+        or not row.user.is_active
+        or row.email.lower() != row.user.email.lower()
+        or not _claim(EmailConfirmationToken, row, now=now)
+    ):
+        raise exceptions.ValidationError({"token": [LINK_INVALID]})
+    user = row.user
+    User.objects.filter(pk=user.pk).update(email_confirmed=True, updated_at=now)
+    user.email_confirmed = True
+    return user
+
+
+def _valid_ip(value: str | None) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value)) if value else None
+    except ValueError:
+        return None
+
+
+@transaction.atomic
+def password_reset_request(*, email: str, request=None) -> None:
+    """Mails a reset link if an active user has this email; says nothing either way.
+
+    The caller answers the same whether or not the address exists (no user enumeration).
+    """
+    email = User.objects.normalize_email(email or "").strip()
+    user = User.objects.filter(email__iexact=email, is_active=True).first() if email else None
+    if user is None:
+        return
+    # Only the newest link works.
+    PasswordResetToken.objects.filter(user=user, used_at__isnull=True).delete()
+    raw = secrets.token_urlsafe(32)
+    now = timezone.now()
+    timeout = settings.PASSWORD_RESET_TIMEOUT
+    PasswordResetToken.objects.create(
+        user=user,
+        token_hash=_token_hash(raw),
+        created_at=now,
+        expires_at=now + timedelta(seconds=timeout),
+        requested_ip=_valid_ip(lockout.client_ip(request)) if request is not None else None,
+    )
+    emails.send_on_commit(
+        "password_reset",
+        _mail_context(
+            user=user, raw=raw, url_template=settings.PASSWORD_RESET_URL, timeout=timeout
+        ),
+    )
+
+
+def _validated_password(password: str, *, user, field: str) -> None:
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise exceptions.ValidationError({field: list(exc.messages)}) from exc
+
+
+@transaction.atomic
+def password_reset_confirm(*, token: str, new_password: str):
+    """Sets a new password with a reset token (once) and revokes every token of the user.
+
+    The password is validated before the token is spent, so a weak password does not burn it.
+    """
+    row = (
+        PasswordResetToken.objects.select_related("user")
+        .filter(token_hash=_token_hash(token))
+        .first()
+    )
+    if row is None or not row.is_usable or not row.user.is_active:
+        raise exceptions.ValidationError({"token": [LINK_INVALID]})
+    user = row.user
+    _validated_password(new_password, user=user, field="new_password")
+    now = timezone.now()
+    if not _claim(PasswordResetToken, row, now=now):
+        raise exceptions.ValidationError({"token": [LINK_INVALID]})
+    user.set_password(new_password)
+    # The link reached this mailbox, which proves the address.
+    user.email_confirmed = True
+    user.save(update_fields=["password", "email_confirmed", "updated_at"])
+    PasswordResetToken.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+    user_tokens_revoke_all(user=user, reason=RevokedToken.Reason.PASSWORD_CHANGED)
+    # Whoever was locked out by failed logins is the owner who just proved the mailbox.
+    lockout.reset(subject=lockout.subject_for(user.email, user))
+    return user
+
+
+@transaction.atomic
+def password_change(*, user, old_password: str, new_password: str, request=None) -> dict:
+    """Changes the caller's password; every other session is logged out, this one gets a new pair."""
+    if not user.check_password(old_password):
+        raise exceptions.ValidationError(
+            {"old_password": ["Your old password was entered incorrectly."]}
+        )
+    _validated_password(new_password, user=user, field="new_password")
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated_at"])
+    user_tokens_revoke_all(user=user, reason=RevokedToken.Reason.PASSWORD_CHANGED)
+    return token_pair_for_user(user=user, request=request)
+
+
+# --- Devices ------------------------------------------------------------------------------------------
+
+USER_AGENT_MAX_LENGTH = 512
+
+
+def _describe_user_agent(user_agent: str) -> dict:
+    parsed = user_agents.parse(user_agent)
+    if parsed.is_bot:
+        kind = "bot"
+    elif parsed.is_tablet:
+        kind = "tablet"
+    elif parsed.is_mobile:
+        kind = "mobile"
+    elif parsed.is_pc:
+        kind = "pc"
+    else:
+        kind = "other"
+
+    def label(part) -> str:
+        return f"{part.family} {part.version_string}".strip()[:100]
+
+    return {
+        "browser": label(parsed.browser),
+        "os": label(parsed.os),
+        "device": (parsed.device.family or "")[:100],
+        "device_type": kind,
+    }
+
+
+@transaction.atomic
+def device_record_login(*, user, request, family: str, expires_at) -> Device:
+    """Records the device of a new login (same user agent + IP → same device) and ties the
+    login's token family to it, so revoking the device revokes that login.
+    """
+    meta = getattr(request, "META", None) or {}
+    user_agent = (meta.get("HTTP_USER_AGENT") or "")[:USER_AGENT_MAX_LENGTH]
+    ip = _valid_ip(lockout.client_ip(request)) if request is not None else None
+    now = timezone.now()
+    active = Device.objects.filter(user=user, user_agent=user_agent, ip=ip, revoked_at__isnull=True)
+    device = active.first()
+    if device is None:
+        try:
+            with transaction.atomic():
+                device = Device.objects.create(
+                    user=user,
+                    user_agent=user_agent,
+                    ip=ip,
+                    first_seen=now,
+                    last_seen=now,
+                    **_describe_user_agent(user_agent),
+                )
+        except IntegrityError:  # a concurrent login from the same device created it
+            device = active.get()
+    if device.last_seen != now:
+        active.filter(pk=device.pk).update(last_seen=now)
+        device.last_seen = now
+    DeviceLogin.objects.create(device=device, family=family, created_at=now, expires_at=expires_at)
+    return device
+
+
+def device_touch(*, family: str) -> None:
+    """Keeps the device of a refreshed login fresh: at most one write per interval per login."""
+    interval = settings.DEVICE_LAST_SEEN_INTERVAL_SECONDS
+    try:
+        due = cache.add(f"device:seen:{family}", 1, interval)
+    except Exception:  # the cache only saves writes: without it, write
+        due = True
+    if due:
+        Device.objects.filter(logins__family=family, revoked_at__isnull=True).update(
+            last_seen=timezone.now()
+        )
+
+
+@transaction.atomic
+def device_revoke(*, device: Device) -> None:
+    """Revokes a device: every token of every login made from it gets 401 at once."""
+    now = timezone.now()
+    if not Device.objects.filter(pk=device.pk, revoked_at__isnull=True).update(revoked_at=now):
+        return
+    device.revoked_at = now
+    families = device.logins.filter(expires_at__gt=now).values_list("family", flat=True)
+    rows = [
+        _family_row(
+            family=family, user_id=device.user_id, reason=RevokedToken.Reason.DEVICE_REVOKED
+        )
+        for family in families
+    ]
+    if rows:
+        _revoke_rows(rows)
+
+
+# --- Pre-registration ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pre_registration_create(*, email: str) -> PreRegistration:
+    """Keeps an email for later; the same address (in any case) is stored once."""
+    email = User.objects.normalize_email(email).strip()
+    existing = PreRegistration.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        return existing
+    row = PreRegistration(email=email)
+    row.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except IntegrityError:  # the same address arrived concurrently
+        return PreRegistration.objects.get(email__iexact=email)
+    return row
+
+
+# --- Credits --------------------------------------------------------------------------------------------
+
+CREDITS_MAX_AMOUNT = 1_000_000_000
+
+
+def _check_amount(amount: int) -> None:
+    if (
+        isinstance(amount, bool)
+        or not isinstance(amount, int)
+        or not 0 < amount <= CREDITS_MAX_AMOUNT
+    ):
+        raise exceptions.ValidationError(
+            {"amount": [f"Enter a whole number between 1 and {CREDITS_MAX_AMOUNT}."]}
+        )
+
+
+def _balance(user_id) -> int:
+    return User.objects.filter(pk=user_id).values_list("credits", flat=True).get()
+
+
+def _existing_transaction(*, user, reference: str, amount: int) -> CreditTransaction | None:
+    existing = CreditTransaction.objects.filter(user=user, reference=reference).first()
+    if existing is not None and existing.amount != amount:
+        raise Conflict(
+            "This reference was already used for another credit transaction.",
+            extra={"reference": ["Already used with a different amount."]},
+        )
+    return existing
+
+
+def _credits_apply(*, user, amount: int, reason: str, reference: str | None) -> CreditTransaction:
+    """Adds `amount` (negative: spends) with one conditional UPDATE and records the transaction.
+
+    The UPDATE is atomic in the database (`credits = credits + n`, for a debit only `WHERE
+    credits >= n`), so concurrent calls never lose an update and never go below zero. A reference
+    makes the call idempotent: a repeat returns the first transaction and changes nothing.
+    """
+    reference = (reference or "").strip()
+    if reference:
+        existing = _existing_transaction(user=user, reference=reference, amount=amount)
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            rows = User.objects.filter(pk=user.pk)
+            if amount < 0:
+                rows = rows.filter(credits__gte=-amount)
+            if not rows.update(credits=F("credits") + amount):
+                raise InsufficientCredits(balance=_balance(user.pk), amount=-amount)
+            balance = _balance(user.pk)
+            record = CreditTransaction.objects.create(
+                user=user, amount=amount, balance_after=balance, reason=reason, reference=reference
+            )
+    except IntegrityError:
+        if not reference:
+            raise
+        # A concurrent call with the same reference won; ours was rolled back.
+        existing = _existing_transaction(user=user, reference=reference, amount=amount)
+        if existing is None:
+            raise
+        return existing
+    user.credits = balance
+    return record
+
+
+@transaction.atomic
+def credits_grant(
+    *, user, amount: int, reason: str, reference: str | None = None
+) -> CreditTransaction:
+    """Adds credits (a purchase, a bonus); idempotent per `reference`."""
+    _check_amount(amount)
+    return _credits_apply(user=user, amount=amount, reason=reason, reference=reference)
+
+
+@transaction.atomic
+def credits_spend(
+    *, user, amount: int, reason: str, reference: str | None = None
+) -> CreditTransaction:
+    """Debits credits, never below zero (402 when the balance is too low); idempotent per reference."""
+    _check_amount(amount)
+    return _credits_apply(user=user, amount=-amount, reason=reason, reference=reference)
+
+
+# --- Stripe -------------------------------------------------------------------------------------------
+
+
+def _checkout_price(*, pack: str | None, price_id: str | None) -> tuple[str, str, int, str]:
+    """(price id, mode, credits per unit, pack name) from the server's own configuration.
+
+    The credits granted never come from the client: only configured packs carry credits.
+    """
+    packs = settings.STRIPE_CREDIT_PACKS
+    if pack:
+        config = packs.get(pack)
+        if config is None:
+            raise exceptions.ValidationError(
+                {"pack": [f"Unknown credit pack. Available: {', '.join(sorted(packs)) or 'none'}."]}
+            )
+        return config["price_id"], "payment", config["credits"], pack
+    for name, config in packs.items():
+        if config["price_id"] == price_id:
+            return price_id, "payment", config["credits"], name
+    if price_id in settings.STRIPE_SUBSCRIPTION_PRICE_IDS:
+        return price_id, "subscription", 0, ""
+    raise exceptions.ValidationError({"price_id": ["Unknown price."]})
+
+
+def _stripe_customer_id(*, user, gateway) -> str:
+    if user.stripe_customer_id:
+        return user.stripe_customer_id
+    customer = payments.call(
+        "customer creation",
+        gateway.v1.customers.create,
+        params={"email": user.email, "metadata": {"user_id": str(user.pk)}},
+        # Concurrent first checkouts of one user get the same customer back from Stripe.
+        options={"idempotency_key": f"customer-for-user-{user.pk}"},
+    )
+    if not User.objects.filter(pk=user.pk, stripe_customer_id="").update(
+        stripe_customer_id=customer.id
+    ):
+        user.refresh_from_db(fields=["stripe_customer_id"])
+        return user.stripe_customer_id
+    user.stripe_customer_id = customer.id
+    return customer.id
+
+
+def payments_checkout_session_create(
+    *,
+    user,
+    success_url: str,
+    cancel_url: str,
+    pack: str | None = None,
+    price_id: str | None = None,
+    quantity: int = 1,
+) -> dict:
+    """Creates a Stripe Checkout Session (and the Stripe customer if needed): {"id", "url"}.
+
+    No database transaction is held across the Stripe calls. The credits to grant on payment go
+    into the session's metadata, which the signed `checkout.session.completed` event returns.
+    """
+    gateway = payments.client()  # 503 first: nothing to validate against without Stripe
+    price, mode, credits_per_unit, pack_name = _checkout_price(pack=pack, price_id=price_id)
+    metadata = {"user_id": str(user.pk)}
+    if mode == "payment":
+        metadata.update({"credits": str(credits_per_unit * quantity), "pack": pack_name})
+    params = {
+        "mode": mode,
+        "customer": _stripe_customer_id(user=user, gateway=gateway),
+        "client_reference_id": str(user.pk),
+        "line_items": [{"price": price, "quantity": quantity}],
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "metadata": metadata,
+    }
+    if mode == "subscription":
+        params["subscription_data"] = {"metadata": {"user_id": str(user.pk)}}
+    session = payments.call(
+        "checkout session creation", gateway.v1.checkout.sessions.create, params=params
+    )
+    return {"id": session.id, "url": session.url}
+
+
+def _user_for_stripe_object(obj: dict):
+    """The user a Stripe object belongs to: our metadata first, then the Stripe customer."""
+    candidates = [(obj.get("metadata") or {}).get("user_id"), obj.get("client_reference_id")]
+    for candidate in candidates:
+        try:
+            user_id = uuid.UUID(str(candidate)) if candidate else None
+        except ValueError:
+            continue
+        user = User.objects.filter(pk=user_id).first() if user_id else None
+        if user is not None:
+            return user
+    customer = obj.get("customer")
+    if isinstance(customer, dict):
+        customer = customer.get("id")
+    return User.objects.filter(stripe_customer_id=customer).first() if customer else None
+
+
+def _stripe_checkout_completed(event: dict) -> tuple[str, str]:
+    session = event["data"]["object"]
+    if session.get("payment_status") not in ("paid", "no_payment_required"):
+        # Delayed payment methods: credits come with checkout.session.async_payment_succeeded.
+        return StripeEvent.Outcome.IGNORED, "payment not completed yet"
+    try:
+        credits = int((session.get("metadata") or {}).get("credits") or 0)
+    except (TypeError, ValueError):
+        credits = 0
+    if credits <= 0:
+        return StripeEvent.Outcome.IGNORED, "no credits in the session metadata"
+    user = _user_for_stripe_object(session)
+    if user is None:
+        logger.warning("Stripe checkout session %s has no known user.", session.get("id"))
+        return StripeEvent.Outcome.IGNORED, "unknown user"
+    if session.get("customer") and not user.stripe_customer_id:
+        User.objects.filter(pk=user.pk, stripe_customer_id="").update(
+            stripe_customer_id=session["customer"]
+        )
+    credits_grant(
+        user=user,
+        amount=credits,
+        reason="Stripe checkout",
+        # One grant per checkout session, even if Stripe sends it under several events.
+        reference=f"stripe:checkout:{session['id']}",
+    )
+    return StripeEvent.Outcome.PROCESSED, f"granted {credits} credits to {user.pk}"
+
+
+def _timestamp(value) -> datetime | None:
+    return datetime.fromtimestamp(int(value), tz=UTC) if value else None
+
+
+def _stripe_subscription_changed(event: dict) -> tuple[str, str]:
+    subscription = event["data"]["object"]
+    user = _user_for_stripe_object(subscription)
+    if user is None:
+        return StripeEvent.Outcome.IGNORED, "unknown customer"
+    items = (subscription.get("items") or {}).get("data") or [{}]
+    first_item = items[0] or {}
+    plan = (first_item.get("price") or {}).get("id") or (subscription.get("plan") or {}).get("id")
+    period_end = subscription.get("current_period_end") or first_item.get("current_period_end")
+    deleted = event["type"] == "customer.subscription.deleted"
+    created = _timestamp(event.get("created")) or timezone.now()
+    # Stripe does not guarantee delivery order: an event older than the one applied is stale.
+    applied = (
+        User.objects.filter(pk=user.pk)
+        .filter(
+            Q(subscription_event_created__isnull=True) | Q(subscription_event_created__lte=created)
+        )
+        .update(
+            subscription_id=subscription.get("id") or "",
+            subscription_status="canceled" if deleted else subscription.get("status") or "",
+            subscription_plan=plan or "",
+            subscription_current_period_end=_timestamp(period_end),
+            subscription_event_created=created,
+            updated_at=timezone.now(),
+        )
+    )
+    if not applied:
+        return StripeEvent.Outcome.IGNORED, "older than the subscription state already stored"
+    return StripeEvent.Outcome.PROCESSED, f"subscription of {user.pk} updated"
+
+
+STRIPE_EVENT_HANDLERS = {
+    "checkout.session.completed": _stripe_checkout_completed,
+    "checkout.session.async_payment_succeeded": _stripe_checkout_completed,
+    "customer.subscription.created": _stripe_subscription_changed,
+    "customer.subscription.updated": _stripe_subscription_changed,
+    "customer.subscription.deleted": _stripe_subscription_changed,
+}
+
+
+@transaction.atomic
+def stripe_event_process(*, event: dict) -> StripeEvent | None:
+    """Handles a verified Stripe event exactly once; None if this event id was already handled.
+
+    The StripeEvent row and the effect (credits, subscription) commit together: a crash in
+    between leaves neither, and Stripe's retry does the work.
+    """
+    event_id = str(event.get("id") or "")
+    event_type = str(event.get("type") or "")
+    if not event_id:
+        raise exceptions.ValidationError({"id": ["The event has no id."]})
+    try:
+        with transaction.atomic():
+            record = StripeEvent.objects.create(
+                event_id=event_id,
+                type=event_type[:255],
+                livemode=bool(event.get("livemode")),
+                outcome=StripeEvent.Outcome.IGNORED,
+            )
+    except IntegrityError:
+        return None
+    handler = STRIPE_EVENT_HANDLERS.get(event_type)
+    if handler is None:
+        record.detail = "event type not handled"
+    else:
+        record.outcome, detail = handler(event)
+        record.detail = detail[:255]
+    record.save(update_fields=["outcome", "detail"])
+    return record

@@ -19,9 +19,12 @@ def test_it_shows_the_profile(auth_client, user, path):
         "last_name": "",
         "phone_number": "",
         "birth_date": None,
+        "avatar": None,
         "notification_preferences": {"email": True, "marketing": False, "security": True},
         "email_confirmed": False,
         "credits": 0,
+        "subscription_status": "",
+        "subscription_plan": "",
         "date_joined": response.json()["date_joined"],
     }
 

@@ -39,9 +39,12 @@ def test_it_registers_and_sends_the_signal(api_client):
         "last_name": "",
         "phone_number": "",
         "birth_date": None,
+        "avatar": None,
         "notification_preferences": {"email": True, "marketing": False, "security": True},
         "email_confirmed": False,
         "credits": 0,
+        "subscription_status": "",
+        "subscription_plan": "",
         "date_joined": body["date_joined"],
     }
     assert user.check_password(PASSWORD)
