@@ -1,4 +1,4 @@
-"""Admin for users (email login) and token revocations."""
+"""Admin for users (email login), token revocations and the account lifecycle models."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -7,7 +7,17 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from users import services
-from users.models import RevokedToken, User
+from users.models import (
+    CreditTransaction,
+    Device,
+    DeviceLogin,
+    EmailConfirmationToken,
+    PasswordResetToken,
+    PreRegistration,
+    RevokedToken,
+    StripeEvent,
+    User,
+)
 
 
 class UserCreationAdminForm(AdminUserCreationForm):
@@ -63,7 +73,19 @@ class UserAdmin(DjangoUserAdmin):
                 )
             },
         ),
-        (_("Billing"), {"fields": ("credits", "stripe_customer_id")}),
+        (
+            _("Billing"),
+            {
+                "fields": (
+                    "credits",
+                    "stripe_customer_id",
+                    "subscription_id",
+                    "subscription_status",
+                    "subscription_plan",
+                    "subscription_current_period_end",
+                )
+            },
+        ),
         (
             _("Permissions"),
             {
@@ -115,3 +137,103 @@ class RevokedTokenAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written by the services (which keep their invariants); staff look and may delete."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EmailConfirmationToken)
+class EmailConfirmationTokenAdmin(ReadOnlyAdmin):
+    """Only hashes are stored: the admin can see when a link was sent and used, never the link."""
+
+    list_display = ("user", "email", "created_at", "expires_at", "used_at")
+    list_filter = (("used_at", admin.EmptyFieldListFilter), "created_at", "expires_at")
+    search_fields = ("user__email", "user__username", "email")
+    list_select_related = ("user",)
+    exclude = ("token_hash",)
+
+
+@admin.register(PasswordResetToken)
+class PasswordResetTokenAdmin(ReadOnlyAdmin):
+    list_display = ("user", "requested_ip", "created_at", "expires_at", "used_at")
+    list_filter = (("used_at", admin.EmptyFieldListFilter), "created_at", "expires_at")
+    search_fields = ("user__email", "user__username", "requested_ip")
+    list_select_related = ("user",)
+    exclude = ("token_hash",)
+
+
+class DeviceLoginInline(admin.TabularInline):
+    model = DeviceLogin
+    extra = 0
+    can_delete = False
+    readonly_fields = ("family", "created_at", "expires_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = ("user", "browser", "os", "device_type", "ip", "last_seen", "revoked_at")
+    list_filter = ("device_type", ("revoked_at", admin.EmptyFieldListFilter), "last_seen")
+    search_fields = ("user__email", "user__username", "ip", "user_agent", "browser", "os")
+    list_select_related = ("user",)
+    readonly_fields = [field.name for field in Device._meta.fields]
+    inlines = [DeviceLoginInline]
+    actions = ["revoke_devices"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Revoke the selected devices (their tokens stop working at once)")
+    def revoke_devices(self, request, queryset):
+        count = 0
+        for device in queryset.filter(revoked_at__isnull=True):
+            services.device_revoke(device=device)
+            count += 1
+        self.message_user(request, f"Revoked {count} device(s).", messages.SUCCESS)
+
+
+@admin.register(DeviceLogin)
+class DeviceLoginAdmin(ReadOnlyAdmin):
+    list_display = ("family", "device", "created_at", "expires_at")
+    list_filter = ("created_at", "expires_at")
+    search_fields = ("family", "device__user__email", "device__ip")
+    list_select_related = ("device", "device__user")
+
+
+@admin.register(PreRegistration)
+class PreRegistrationAdmin(admin.ModelAdmin):
+    list_display = ("email", "created_at")
+    list_filter = ("created_at",)
+    search_fields = ("email",)
+    date_hierarchy = "created_at"
+
+
+@admin.register(CreditTransaction)
+class CreditTransactionAdmin(ReadOnlyAdmin):
+    """The ledger is append-only: grant or spend through the services, never edit a row."""
+
+    list_display = ("user", "amount", "balance_after", "reason", "reference", "created_at")
+    list_filter = ("created_at", "reason")
+    search_fields = ("user__email", "user__username", "reason", "reference")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdmin):
+    list_display = ("event_id", "type", "outcome", "livemode", "detail", "received_at")
+    list_filter = ("outcome", "type", "livemode", "received_at")
+    search_fields = ("event_id", "type", "detail")
+    date_hierarchy = "received_at"
