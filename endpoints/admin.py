@@ -1,10 +1,10 @@
-"""Admin pages for API keys (never showing a hash) and scheduled tasks."""
+"""Admin pages for API keys (never showing a hash), scheduled tasks and OAuth2 account bindings."""
 
 from django.contrib import admin, messages
 
 from backend.common.exceptions import Conflict
 from endpoints import services
-from endpoints.models import ApiKey, ScheduledTask
+from endpoints.models import ApiKey, OAuthApplicationAccount, ScheduledTask
 
 
 @admin.register(ApiKey)
@@ -84,3 +84,14 @@ class ScheduledTaskAdmin(admin.ModelAdmin):
             except Conflict:
                 pass
         self.message_user(request, f"{cancelled} task(s) cancelled.", messages.SUCCESS)
+
+
+@admin.register(OAuthApplicationAccount)
+class OAuthApplicationAccountAdmin(admin.ModelAdmin):
+    """Which account an OAuth2 application sends ingest data for (applications: DOT's admin)."""
+
+    list_display = ["application", "account", "created_at"]
+    list_filter = ["created_at"]
+    search_fields = ["application__name", "application__client_id", "account__name"]
+    list_select_related = ["application", "account"]
+    raw_id_fields = ["application", "account"]

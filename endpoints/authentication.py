@@ -1,5 +1,7 @@
-"""API-key authentication for DRF: `X-API-Key: <key>` or `Authorization: Api-Key <key>`."""
+"""DRF authentication of this app: API keys (`X-API-Key: <key>` or `Authorization: Api-Key <key>`)
+and OAuth2 access tokens issued by django-oauth-toolkit (`Authorization: Bearer <token>`)."""
 
+from oauth2_provider.contrib.rest_framework import OAuth2Authentication as DotOAuth2Authentication
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
@@ -54,3 +56,33 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return f'{self.keyword} realm="api"'
+
+
+class OAuth2Authentication(DotOAuth2Authentication):
+    """django-oauth-toolkit access tokens (`Authorization: Bearer <token>`); `request.auth` is
+    then the `AccessToken`.
+
+    Only opaque bearer tokens (no dots, unlike a JWT) are looked up; a token this class does not
+    know is left to the next class, so the JWT class answers the usual 401. A client-credentials
+    token has no user of its own: it acts as the application's owner (`Application.user`).
+    """
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if len(parts) != 2 or parts[0].lower() != b"bearer" or b"." in parts[1]:
+            return None
+        result = super().authenticate(request)
+        if result is None:
+            return None
+        user, token = result
+        if user is None:
+            application = token.application
+            user = application.user if application is not None else None
+        if user is None or not user.is_active:
+            raise exceptions.AuthenticationFailed("The owner of this OAuth2 token is inactive.")
+        return user, token
+
+    def authenticate_header(self, request) -> str:
+        # The same challenge as the JWT class: an unknown bearer is refused the same way whichever
+        # kind of token it was meant to be.
+        return f'Bearer realm="{self.www_authenticate_realm}"'

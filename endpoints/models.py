@@ -9,6 +9,7 @@ from hmac import compare_digest
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from oauth2_provider.settings import oauth2_settings
 
 from backend.common.models import UUIDModel
 
@@ -188,3 +189,28 @@ class ScheduledTask(UUIDModel):
 
     def __str__(self) -> str:
         return f"{self.name} [{self.task_type}, {self.status}]"
+
+
+class OAuthApplicationAccount(models.Model):
+    """Binds an OAuth2 application to one account: its ingest-scoped tokens act for that account.
+
+    One account per application (the primary key is the application). The application's user
+    must be an Admin of the account when the binding is made, and still is when a token is used.
+    """
+
+    application = models.OneToOneField(
+        oauth2_settings.APPLICATION_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="account_binding",
+    )
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="oauth_applications"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "OAuth2 application account"
+
+    def __str__(self) -> str:
+        return f"{self.application_id} → {self.account_id}"

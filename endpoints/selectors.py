@@ -97,3 +97,38 @@ def health_report() -> dict:
         "time": timezone.now().isoformat(),
         "components": components,
     }
+
+
+# --- OAuth2 applications ----------------------------------------------------------------------------
+
+
+def oauth_application_list() -> QuerySet:
+    """Every OAuth2 application with its owner and bound account (staff API)."""
+    from oauth2_provider.models import get_application_model
+
+    return (
+        get_application_model()
+        .objects.select_related("user", "account_binding__account")
+        .order_by("-created", "-id")
+    )
+
+
+def oauth_application_ingest_account(*, application):
+    """The account an application's tokens may send data to, or None.
+
+    The binding counts only while the application's owner is still an Admin of that account:
+    losing the role cuts the application off, like it would cut off the user.
+    """
+    from accounts.models import Account, Membership
+
+    if application is None or application.user_id is None:
+        return None
+    return (
+        Account.objects.filter(
+            oauth_applications__application=application,
+            memberships__user_id=application.user_id,
+            memberships__role=Membership.Role.ADMIN,
+        )
+        .order_by()
+        .first()
+    )

@@ -193,3 +193,93 @@ class CeleryStyleTaskSerializer(serializers.Serializer):
         if task.status in (ScheduledTask.Status.RUNNING, ScheduledTask.Status.COMPLETED):
             return task.result
         return None
+
+
+# --- OAuth2 applications ----------------------------------------------------------------------------
+
+OAUTH_GRANT_CHOICES = [
+    ("authorization-code", "Authorization code"),
+    ("client-credentials", "Client credentials"),
+]
+OAUTH_CLIENT_TYPE_CHOICES = [("confidential", "Confidential"), ("public", "Public")]
+
+
+class OAuthApplicationInputSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=255)
+    client_type = serializers.ChoiceField(choices=OAUTH_CLIENT_TYPE_CHOICES)
+    authorization_grant_type = serializers.ChoiceField(
+        choices=OAUTH_GRANT_CHOICES,
+        help_text="authorization-code (with PKCE) or client-credentials.",
+    )
+    redirect_uris = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=4000,
+        help_text="Space-separated; required for authorization-code.",
+    )
+    post_logout_redirect_uris = serializers.CharField(
+        required=False, allow_blank=True, max_length=4000
+    )
+    allowed_origins = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=4000,
+        help_text="Space-separated origins allowed to call the token endpoint from a browser.",
+    )
+    skip_authorization = serializers.BooleanField(required=False)
+    user = serializers.UUIDField(
+        required=False,
+        help_text="The owner (client-credentials tokens act as this user); default: you.",
+    )
+    account = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="Bind to one account (the owner must be its Admin): ingest-scoped tokens "
+        "then send data for it.",
+    )
+
+    def validate_user(self, value):
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.filter(pk=value, is_active=True).first()
+        if user is None:
+            raise serializers.ValidationError("No active user has this id.")
+        return user
+
+    def validate(self, attrs):
+        if (
+            attrs.get("client_type") == "public"
+            and attrs.get("authorization_grant_type") == "client-credentials"
+        ):
+            raise serializers.ValidationError(
+                {"client_type": ["A client-credentials application must be confidential."]}
+            )
+        return attrs
+
+
+class OAuthApplicationSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    client_id = serializers.CharField(read_only=True)
+    client_type = serializers.CharField(read_only=True)
+    authorization_grant_type = serializers.CharField(read_only=True)
+    redirect_uris = serializers.CharField(read_only=True)
+    post_logout_redirect_uris = serializers.CharField(read_only=True)
+    allowed_origins = serializers.CharField(read_only=True)
+    skip_authorization = serializers.BooleanField(read_only=True)
+    user = serializers.UUIDField(source="user_id", read_only=True)
+    account = serializers.SerializerMethodField()
+    created = serializers.DateTimeField(read_only=True)
+    updated = serializers.DateTimeField(read_only=True)
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_account(self, application) -> int | None:
+        binding = getattr(application, "account_binding", None)
+        return binding.account_id if binding is not None else None
+
+
+class OAuthApplicationWithSecretSerializer(OAuthApplicationSerializer):
+    client_secret = serializers.CharField(
+        read_only=True, help_text="Shown in this response only: it is stored hashed."
+    )

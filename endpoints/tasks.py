@@ -27,3 +27,11 @@ def reap_stuck_tasks() -> int:
 def purge_finished_tasks() -> int:
     """Beat, daily: deletes finished tasks older than TASK_RETENTION_DAYS."""
     return services.scheduled_task_purge_finished()
+
+
+@shared_task(name="endpoints.clear_expired_oauth2_tokens", ignore_result=True)
+def clear_expired_oauth2_tokens() -> None:
+    """Beat, hourly: deletes expired OAuth2 access/refresh tokens and grants."""
+    from oauth2_provider.models import clear_expired
+
+    clear_expired()

@@ -10,6 +10,7 @@ app_name = "endpoints"
 router = SimpleRouter()
 router.register("api-keys", views.ApiKeyViewSet, basename="api-key")
 router.register("tasks", views.ScheduledTaskViewSet, basename="task")
+router.register("oauth2-applications", views.OAuthApplicationViewSet, basename="oauth2-application")
 
 urlpatterns = [
     path("", views.ApiRootView.as_view(), name="api-root"),
