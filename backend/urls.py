@@ -3,8 +3,11 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from oauth2_provider import urls as oauth2_urls
+from oauth2_provider import views as oauth2_views
 
 api_v1 = [
     path("", include("users.urls")),
@@ -13,8 +16,39 @@ api_v1 = [
     path("", include("destinations.urls")),
 ]
 
+# The OAuth2 provider (seed 001): authorize, token, revoke_token, introspect, and the HTML pages
+# where a logged-in user registers applications and sees the tokens they granted.
+oauth2_provider_urls = (
+    [
+        path(
+            ".well-known/oauth-authorization-server",
+            oauth2_views.OAuthServerMetadataView.as_view(),
+            name="oauth-server-metadata",
+        ),
+        *[p for p in oauth2_urls.base_urlpatterns if not p.name.startswith("device")],
+        *oauth2_urls.management_urlpatterns,
+    ],
+    "oauth2_provider",
+)
+
+# The browsable API's session login/logout (DRF's views; templates reverse `rest_framework:*`).
+# /api/v1/auth/logout/ is the JSON token logout, so the session logout has its own path.
+browsable_api_auth_urls = (
+    [
+        path(
+            "login/",
+            auth_views.LoginView.as_view(template_name="rest_framework/login.html"),
+            name="login",
+        ),
+        path("session-logout/", auth_views.LogoutView.as_view(), name="logout"),
+    ],
+    "rest_framework",
+)
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/oauth2/", include(oauth2_provider_urls)),
+    path("api/v1/auth/", include(browsable_api_auth_urls)),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
