@@ -1,14 +1,17 @@
 """Access rules: account membership (404 for outsiders), Admin role for management actions,
-and the ingest caller (CL-X-TOKEN or an account-bound API key with the ingest scope)."""
+and the ingest caller (CL-X-TOKEN, or an account-bound API key or OAuth2 application with the
+ingest scope)."""
 
 import uuid
 
+from oauth2_provider.models import AbstractAccessToken
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
 from accounts.models import Account, Membership
 from accounts.selectors import membership_get
 from endpoints.models import ApiKey
+from endpoints.selectors import oauth_application_ingest_account
 
 CL_X_TOKEN_HEADER = "CL-X-TOKEN"
 
@@ -38,7 +41,8 @@ class IngestCallerPermission(BasePermission):
     """Resolves the account that the ingest call is for, on `request.ingest_account`.
 
     CL-X-TOKEN decides when present (even next to a user JWT, as seed 003's curl sends both);
-    otherwise an API key bound to an account with the ingest scope. Any Authorization header
+    otherwise an API key bound to an account with the ingest scope, or an OAuth2 token with the
+    ingest scope of an application bound to an account. Any Authorization header
     sent has already been checked by the authentication classes (an invalid one is a 401).
     """
 
@@ -67,6 +71,29 @@ class IngestCallerPermission(BasePermission):
             request.ingest_account = key.account
             request.ingest_caller = f"api_key:{key.pk}"
             return True
+        if isinstance(key, AbstractAccessToken):
+            return self._allow_oauth2_token(request, key)
         raise exceptions.NotAuthenticated(
             "Send the account's CL-X-TOKEN header, or an API key with the ingest scope."
         )
+
+    @staticmethod
+    def _allow_oauth2_token(request, token) -> bool:
+        # An OAuth2 application bound to an account (endpoints.OAuthApplicationAccount) sends
+        # data for it with its own tokens (client credentials act as the application's owner);
+        # a token another user granted the application does not speak for the owner's account.
+        if not token.allow_scopes(["ingest"]):
+            raise exceptions.PermissionDenied('This OAuth2 token lacks the "ingest" scope.')
+        application = token.application
+        if application is None or request.user.pk != application.user_id:
+            raise exceptions.PermissionDenied(
+                "Only the application's own (client-credentials) tokens can send data."
+            )
+        account = oauth_application_ingest_account(application=application)
+        if account is None:
+            raise exceptions.PermissionDenied(
+                "This OAuth2 application is not bound to an account that its owner administers."
+            )
+        request.ingest_account = account
+        request.ingest_caller = f"oauth2_app:{application.pk}"
+        return True
