@@ -5,7 +5,8 @@ import pytest
 from tests.factories import UserFactory
 from tests.users.conftest import bearer, login
 from tests.users.test_authentication import assert_401
-from users.models import RevokedToken
+from users import services
+from users.models import Device, RevokedToken
 
 pytestmark = pytest.mark.django_db
 
@@ -59,4 +60,38 @@ def test_it_logs_selected_users_out_everywhere(admin_client, user, api_client):
     )
     assert response.status_code == 302
     assert RevokedToken.objects.filter(kind="user", identifier=str(user.pk)).exists()
+    assert_401(bearer(tokens["access"]).get("/api/v1/users/me/"))
+
+
+LIFECYCLE_PAGES = [
+    ("/admin/users/emailconfirmationtoken/", {"used_at__isempty": "1"}),
+    ("/admin/users/passwordresettoken/", {"used_at__isempty": "1"}),
+    ("/admin/users/device/", {"device_type": "pc"}),
+    ("/admin/users/devicelogin/", {}),
+    ("/admin/users/preregistration/", {}),
+    ("/admin/users/credittransaction/", {}),
+    ("/admin/users/stripeevent/", {"outcome__exact": "processed"}),
+]
+
+
+@pytest.mark.parametrize(("path", "filters"), LIFECYCLE_PAGES)
+def test_it_lists_the_lifecycle_models(admin_client, api_client, user, path, filters):
+    login(api_client, user.email, HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0")
+    services.credits_grant(user=user, amount=5, reason="Bonus")
+    services.pre_registration_create(email="early@example.com")
+    services.password_reset_request(email=user.email)
+    response = admin_client.get(path, {"q": "example.com", **filters})
+    assert response.status_code == 200, path
+
+
+def test_the_device_admin_action_revokes_tokens(admin_client, api_client, user):
+    tokens = login(api_client, user.email).json()
+    device = Device.objects.get(user=user)
+    response = admin_client.post(
+        "/admin/users/device/",
+        {"action": "revoke_devices", "_selected_action": [str(device.pk)]},
+    )
+    assert response.status_code == 302
+    device.refresh_from_db()
+    assert device.revoked_at is not None
     assert_401(bearer(tokens["access"]).get("/api/v1/users/me/"))
