@@ -1,7 +1,12 @@
 """Revocation (RFC 7009) ends a token at once; introspection (RFC 7662) reports its state."""
 
+import hashlib
+from datetime import timedelta
+
+from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
+from endpoints.tasks import clear_expired_oauth2_tokens
 from tests.oauth.conftest import (
     INTROSPECT_URL,
     REVOKE_URL,
@@ -70,3 +75,21 @@ def test_it_stores_tokens_hashed_not_in_plaintext(cc_app):
     stored = AccessToken.objects.get()
     assert stored.token != token
     assert token not in stored.token_checksum
+
+
+def test_it_purges_expired_tokens(cc_app):
+    application, secret = cc_app
+    live = client_credentials_token(application, secret)
+    expired = client_credentials_token(application, secret)
+    AccessToken.objects.exclude(token_checksum=_checksum(live)).update(
+        expires=timezone.now() - timedelta(days=1)
+    )
+
+    clear_expired_oauth2_tokens()
+
+    assert list(AccessToken.objects.values_list("token_checksum", flat=True)) == [_checksum(live)]
+    assert introspect(application, secret, expired) == {"active": False}
+
+
+def _checksum(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
