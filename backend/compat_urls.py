@@ -5,7 +5,7 @@ Every view here is the same view class as the canonical route; the schema tags t
 Each app has its own section below; order matters where paths overlap (see comments).
 """
 
-from django.urls import path  # noqa: F401
+from django.urls import include, path  # noqa: F401
 
 # --- users (seed 002 /api/access/..., seed 003 /users/..., seed 004 /api/v1/user/...) -----------
 from users import compat_views as users_views  # noqa: E402
@@ -23,6 +23,36 @@ users_compat = [
         "api/access/auth/refresh/",
         users_views.AccessRefreshView.as_view(),
         name="compat-access-refresh",
+    ),
+    path(
+        "api/access/logged-devices/",
+        users_views.AccessLoggedDevicesViewSet.as_view({"get": "list"}),
+        name="compat-access-logged-devices",
+    ),
+    path(
+        "api/access/logged-devices/<str:pk>/",
+        users_views.AccessLoggedDevicesViewSet.as_view({"delete": "destroy"}),
+        name="compat-access-logged-device",
+    ),
+    path(
+        "api/access/reset-password-control/",
+        users_views.ResetPasswordControlView.as_view(),
+        name="compat-access-reset-password",
+    ),
+    path(
+        "api/access/email-confirmation-control/",
+        users_views.EmailConfirmationControlView.as_view(),
+        name="compat-access-email-confirmation",
+    ),
+    path(
+        "api/access/email-confirmation-control/resend/",
+        users_views.EmailConfirmationResendView.as_view(),
+        name="compat-access-email-confirmation-resend",
+    ),
+    path(
+        "api/access/pre-register/",
+        users_views.AccessPreRegisterView.as_view(),
+        name="compat-access-pre-register",
     ),
     # Seed 003 (its /users/login/, /users/, /users/{id}/ and /users/invite/ are in accounts_compat).
     path("users/register/", users_views.UsersRegisterView.as_view(), name="compat-users-register"),
@@ -154,4 +184,17 @@ destinations_compat = [
     ),
 ]
 
-urlpatterns = [*users_compat, *accounts_compat, *endpoints_compat, *destinations_compat]
+# --- oauth2 / allauth (seed 001: django-allauth's HTML account pages under /accounts/) ----------
+# Last: the accounts API above owns /accounts/ and /accounts/<int>/...; allauth's pages are words
+# (/accounts/login/, /accounts/signup/, /accounts/password/reset/ ...), so neither shadows the other.
+oauth_compat = [
+    path("accounts/", include("allauth.urls")),
+]
+
+urlpatterns = [
+    *users_compat,
+    *accounts_compat,
+    *endpoints_compat,
+    *destinations_compat,
+    *oauth_compat,
+]

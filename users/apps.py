@@ -6,7 +6,6 @@ class UsersConfig(AppConfig):
     verbose_name = "Users"
 
     def ready(self):
-        from users import (  # noqa: F401  (OpenAPI auth scheme, device tracking receivers)
-            receivers,
-            schema,
-        )
+        # Connects signal receivers (device tracking, allauth signup/confirmation) and the
+        # OpenAPI auth scheme.
+        from users import allauth, receivers, schema  # noqa: F401

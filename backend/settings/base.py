@@ -500,8 +500,106 @@ DESTINATION_DISABLE_AFTER_SECONDS = env.int("DESTINATION_DISABLE_AFTER_SECONDS",
 DESTINATION_DISABLE_AFTER_FAILED_LOGS = env.int("DESTINATION_DISABLE_AFTER_FAILED_LOGS", default=0)
 DESTINATION_MAX_HEADERS = env.int("DESTINATION_MAX_HEADERS", default=20)
 LOGS_CACHE_SECONDS = env.int("LOGS_CACHE_SECONDS", default=300)
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's virtual transports sleep polling_interval (default 1 s) whenever the prefetch window
+    # is full, which caps a worker at ~concurrency deliveries per second on the embedded broker.
+    CELERY_BROKER_TRANSPORT_OPTIONS.setdefault(
+        "polling_interval", env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.05)
+    )
 CELERY_BEAT_SCHEDULE["destinations-sweep-pending-deliveries"] = {
     "task": "destinations.sweep_pending_deliveries",
     "schedule": DELIVERY_SWEEP_INTERVAL_SECONDS,
 }
 # (end destinations)
+
+# --- oauth2 / allauth --------------------------------------------------------------------------------
+# OAuth2 provider (django-oauth-toolkit) at /api/v1/oauth2/ and allauth's HTML account pages at
+# /accounts/ (seed 001). Both use the same User model and the same login backends.
+INSTALLED_APPS += ["oauth2_provider", "allauth", "allauth.account"]
+# allauth's middleware needs the session, the user and the messages set up before it.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "allauth.account.middleware.AccountMiddleware",
+)
+AUTHENTICATION_BACKENDS = [
+    *AUTHENTICATION_BACKENDS,
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+# The OAuth2 class comes first but only claims opaque (dot-free) bearer tokens that it finds, so
+# JWTs and API keys are never looked up by it, and any bearer it does not know falls through to
+# the JWT class (which answers the usual 401). The JWT class refuses every bearer it cannot decode,
+# so behind it an OAuth2 token would never be reached. Session auth (browsable API) comes last.
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "endpoints.authentication.OAuth2Authentication",
+    *REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"],
+    "rest_framework.authentication.SessionAuthentication",
+]
+OAUTH2_SCOPES = {
+    "read": "Read your data (safe methods)",
+    "write": "Change your data (unsafe methods)",
+    "ingest": "Send data to the ingest endpoint of the application's account",
+}
+OAUTH2_PROVIDER = {
+    "SCOPES": OAUTH2_SCOPES,
+    # Like a new API key: read and write unless the client asks for a narrower or other set.
+    "DEFAULT_SCOPES": ["read", "write"],
+    "PKCE_REQUIRED": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH2_ACCESS_TOKEN_SECONDS", default=3600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env.int("OAUTH2_REFRESH_TOKEN_SECONDS", default=7 * 86400),
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": env.int("OAUTH2_AUTHORIZATION_CODE_SECONDS", default=60),
+    "ROTATE_REFRESH_TOKEN": True,
+    # A replayed refresh token revokes its whole family (as for our JWTs).
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # https only in production; http is allowed for loopback redirect URIs (native apps, RFC 8252).
+    "ALLOWED_REDIRECT_URI_SCHEMES": env.list(
+        "OAUTH2_REDIRECT_URI_SCHEMES", default=["https", "http"] if DEBUG else ["https"]
+    ),
+    "ALLOW_LOCALHOST_LOOPBACK": True,
+    # RFC 9700 (OAuth 2.0 Security BCP): no implicit or password grant, S256 PKCE only, tokens
+    # only in the Authorization header, `iss` in authorization responses, tokens hashed at rest.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+}
+# Expired tokens and grants are refused on use anyway; this keeps the tables from only growing.
+CELERY_BEAT_SCHEDULE["endpoints-clear-expired-oauth2-tokens"] = {
+    "task": "endpoints.clear_expired_oauth2_tokens",
+    "schedule": 3600.0,
+}
+SPECTACULAR_SETTINGS.update(
+    {
+        "OAUTH2_FLOWS": ["authorizationCode", "clientCredentials"],
+        "OAUTH2_AUTHORIZATION_URL": "/api/v1/oauth2/authorize/",
+        "OAUTH2_TOKEN_URL": "/api/v1/oauth2/token/",
+        "OAUTH2_REFRESH_URL": "/api/v1/oauth2/token/",
+        "OAUTH2_SCOPES": OAUTH2_SCOPES,
+    }
+)
+# Login pages: allauth's for people (the OAuth2 authorize page sends them there), DRF's for the
+# browsable API. Both return to LOGIN_REDIRECT_URL unless given ?next=.
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = env.str("LOGIN_REDIRECT_URL", default="/api/v1/users/me/")
+ACCOUNT_LOGOUT_REDIRECT_URL = "/accounts/login/"
+ACCOUNT_ADAPTER = "users.allauth.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email", "username"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
+ACCOUNT_USER_MODEL_EMAIL_FIELD = "email"
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = env.int(
+    "ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS", default=3
+)
+# Same answer whether or not an address is registered (password reset, signup).
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
+HTML_PATH_PREFIXES = (
+    *HTML_PATH_PREFIXES,
+    "/api/v1/auth/session-logout/",
+    "/api/v1/oauth2/applications/",
+    "/api/v1/oauth2/authorized_tokens/",
+)
+# (end oauth2 / allauth)
