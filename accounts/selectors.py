@@ -6,24 +6,33 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from accounts.models import Account, Membership
 
 
+def memberships_of(*, user) -> QuerySet[Membership]:
+    """The memberships a request may act through.
+
+    A credential bound to one account (an account API key sets `user.credential_account_id`)
+    acts for that account only, even when its owner is a member of others.
+    """
+    memberships = Membership.objects.filter(user=user)
+    bound_account_id = getattr(user, "credential_account_id", None)
+    if bound_account_id is not None:
+        memberships = memberships.filter(account_id=bound_account_id)
+    return memberships
+
+
 def membership_get(*, user, account_id) -> Membership | None:
     """The user's membership of the account, or None (callers answer 404 for None)."""
     if not user or not user.is_authenticated:
         return None
-    return (
-        Membership.objects.select_related("account")
-        .filter(user=user, account_id=account_id)
-        .first()
-    )
+    return memberships_of(user=user).select_related("account").filter(account_id=account_id).first()
 
 
 def account_ids_for_user(*, user) -> list[int]:
-    return list(Membership.objects.filter(user=user).values_list("account_id", flat=True))
+    return list(memberships_of(user=user).values_list("account_id", flat=True))
 
 
 def account_list_for_user(*, user) -> QuerySet[Account]:
     """Accounts the user is a member of, each annotated with `my_role` (the user's role)."""
-    my_role = Membership.objects.filter(account=OuterRef("pk"), user=user).values("role")[:1]
+    my_role = memberships_of(user=user).filter(account=OuterRef("pk")).values("role")[:1]
     return (
         Account.objects.annotate(my_role=Subquery(my_role))
         .filter(my_role__isnull=False)
@@ -37,7 +46,7 @@ def membership_list(*, account_id: int) -> QuerySet[Membership]:
 
 def admin_account_ids_subquery(*, user) -> QuerySet:
     """Ids of the accounts where the user is an Admin (a subquery, not a list)."""
-    return Membership.objects.filter(user=user, role=Membership.Role.ADMIN).values("account_id")
+    return memberships_of(user=user).filter(role=Membership.Role.ADMIN).values("account_id")
 
 
 def user_list_visible(*, actor, email: str | None = None) -> QuerySet:

@@ -21,6 +21,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.selectors import memberships_of
 from backend.common.exceptions import PayloadTooLarge
 from destinations import metrics, selectors, services
 from destinations.caching import logs_page_cache_key, logs_page_get, logs_page_set
@@ -124,7 +125,9 @@ class DestinationViewSet(viewsets.GenericViewSet):
 
     def get_queryset(self):
         # Only destinations of the caller's accounts exist for the caller: others answer 404.
-        return Destination.objects.filter(account__memberships__user=self.request.user)
+        return Destination.objects.filter(
+            account_id__in=memberships_of(user=self.request.user).values("account_id")
+        )
 
     def _object_and_membership(self):
         destination = self.get_object()
@@ -251,7 +254,9 @@ class DeliveryLogViewSet(viewsets.GenericViewSet):
 
     def get_queryset(self):
         return (
-            DeliveryLog.objects.filter(account__memberships__user=self.request.user)
+            DeliveryLog.objects.filter(
+                account_id__in=memberships_of(user=self.request.user).values("account_id")
+            )
             .select_related("event", "destination")
             .prefetch_related("attempt_set")
         )

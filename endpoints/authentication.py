@@ -6,6 +6,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from endpoints.models import ApiKey
+from endpoints.permissions import credential_scope_check
 
 
 class ApiKeyAuthentication(BaseAuthentication):
@@ -32,7 +33,9 @@ class ApiKeyAuthentication(BaseAuthentication):
         # and the services module imports code that needs rest_framework.views.
         from endpoints.services import api_key_touch
 
+        credential_scope_check(request, key)
         api_key_touch(api_key=key)
+        key.user.credential_account_id = key.account_id
         return (key.user, key)
 
     def _raw_key(self, request) -> str | None:
@@ -80,6 +83,7 @@ class OAuth2Authentication(DotOAuth2Authentication):
             user = application.user if application is not None else None
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed("The owner of this OAuth2 token is inactive.")
+        credential_scope_check(request, token)
         return user, token
 
     def authenticate_header(self, request) -> str:

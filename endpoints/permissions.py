@@ -2,6 +2,7 @@
 credential management to users who logged in themselves."""
 
 from oauth2_provider.models import AbstractAccessToken
+from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from endpoints.models import ApiKey
@@ -14,6 +15,20 @@ def required_scope(request, view) -> str:
     if declared:
         return str(declared)
     return ApiKey.Scope.READ.value if request.method in SAFE_METHODS else ApiKey.Scope.WRITE.value
+
+
+def credential_scope_check(request, credential) -> None:
+    """Raises 403 when an API key or OAuth2 token lacks the scope this request needs.
+
+    Called by the authentication classes themselves, so every view is covered, including views
+    that set their own `permission_classes` (which replace ApiKeyScopePermission).
+    """
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    required = required_scope(request, view)
+    if isinstance(credential, ApiKey) and not credential.has_scope(required):
+        raise exceptions.PermissionDenied(f'This API key lacks the "{required}" scope.')
+    if isinstance(credential, AbstractAccessToken) and not credential.allow_scopes([required]):
+        raise exceptions.PermissionDenied(f'This OAuth2 token lacks the "{required}" scope.')
 
 
 class ApiKeyScopePermission(BasePermission):

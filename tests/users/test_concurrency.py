@@ -30,11 +30,13 @@ def test_it_rotates_a_refresh_token_only_once_under_concurrency(user):
 
     def rotate():
         try:
-            barrier.wait(timeout=10)
+            barrier.wait(timeout=60)
             services.token_refresh(refresh=refresh)
             results.append("rotated")
         except AuthenticationFailed:
             results.append("refused")
+        except Exception as exc:  # surfaces in the assertion below instead of a silent thread
+            results.append(repr(exc))
         finally:
             connection.close()
 
@@ -42,7 +44,7 @@ def test_it_rotates_a_refresh_token_only_once_under_concurrency(user):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=90)
     assert sorted(results) == ["refused", "refused", "refused", "rotated"]
     assert RevokedToken.objects.filter(kind="refresh").count() == 1
     # The losers were treated as reuse: the whole login is revoked.
