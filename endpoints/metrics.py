@@ -1,13 +1,22 @@
-"""Product metrics of this app (prometheus_client; exported at /metrics by the web process).
+"""Product metrics of this app, exported at /metrics.
 
-Counters incremented in worker processes live in those processes: scrape workers separately
-(or use prometheus_client's multiprocess mode) to see them.
+A shared counter (backend.common.shared_metrics): workers count task outcomes into the shared
+cache, so any web process's /metrics shows the totals.
 """
 
-from prometheus_client import Counter
+from backend.common.shared_metrics import SharedCounter
 
-SCHEDULED_TASK_OUTCOMES = Counter(
+
+def _task_outcome_series():
+    from endpoints.models import ScheduledTask
+    from endpoints.task_types import REGISTRY
+
+    return [(task_type, status) for task_type in REGISTRY for status in ScheduledTask.FINISHED]
+
+
+SCHEDULED_TASK_OUTCOMES = SharedCounter(
     "scheduled_task_outcomes_total",
     "Scheduled tasks that reached a final status, by type and status.",
     ["task_type", "status"],
+    series=_task_outcome_series,
 )

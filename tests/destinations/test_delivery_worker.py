@@ -15,6 +15,7 @@ from destinations.models import DeliveryAttempt, DeliveryLog
 from destinations.services import event_ingest
 from tests.destinations.factories import DestinationFactory
 from tests.destinations.sink import verify_signature
+from tests.support.metrics import metric_value
 from tests.support.worker import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
@@ -91,6 +92,17 @@ def test_it_delivers_signed_retries_and_gives_up(celery_worker_process, account,
     assert hang_attempts.count() == 3
     assert all("timeout" in a.error.lower() for a in hang_attempts)
     assert list(hang_attempts.values_list("outcome", flat=True)) == ["retry", "retry", "failed"]
+
+    # The worker's counts show on the web's /metrics (shared through the cache).
+    metrics = APIClient().get("/metrics").content.decode()
+    assert metric_value(metrics, "destinations_deliveries_total", outcome="success") == 3
+    assert metric_value(metrics, "destinations_deliveries_total", outcome="failed") == 1
+    attempts = "destinations_delivery_attempts_total"
+    assert metric_value(metrics, attempts, outcome="success") == 3
+    assert metric_value(metrics, attempts, outcome="retry") == 4
+    assert metric_value(metrics, attempts, outcome="failed") == 1
+    assert metric_value(metrics, "destinations_delivery_latency_seconds_count") == 4
+    assert metric_value(metrics, "destinations_delivery_attempt_duration_seconds_count") == 8
 
 
 def test_it_loses_nothing_when_the_worker_is_killed(celery_worker_process, account, sink):

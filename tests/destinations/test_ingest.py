@@ -11,6 +11,7 @@ from destinations.services import event_ingest
 from endpoints.services import api_key_create
 from tests.conftest import jwt_client
 from tests.destinations.factories import DestinationFactory
+from tests.support.metrics import metric_value
 
 URL = "/api/v1/incoming-data/"
 COMPAT_URL = "/server/incoming_data/"
@@ -192,7 +193,13 @@ def test_it_throttles_a_caller_at_5_per_second(account):
 
 
 def test_it_counts_ingest_outcomes_on_the_web_metrics(account, api_client):
-    token_client(account).post(URL, {"a": 1}, format="json")
+    client = token_client(account)
+    client.post(URL, {"a": 1}, format="json")
+    client.post(URL, {"a": 1}, format="json", HTTP_CL_X_EVENT_ID="e-1")
+    client.post(URL, {"a": 1}, format="json", HTTP_CL_X_EVENT_ID="e-1")
+    client.post(URL, [1], format="json")
     metrics = api_client.get("/metrics").content.decode()
-    assert 'destinations_ingest_requests_total{outcome="accepted"}' in metrics
-    assert 'destinations_ingest_requests_total{outcome="rejected"}' in metrics
+    name = "destinations_ingest_requests_total"
+    assert metric_value(metrics, name, outcome="accepted") == 2
+    assert metric_value(metrics, name, outcome="duplicate") == 1
+    assert metric_value(metrics, name, outcome="rejected") == 1
