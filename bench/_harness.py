@@ -23,6 +23,7 @@ import os
 import secrets
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -297,6 +298,18 @@ class Stats:
             f"{label:<12} {self.rps:8.1f} req/s  p50 {self.p50:7.2f} ms  p99 {self.p99:7.2f} ms  "
             f"n={self.count} errors={self.errors} statuses={dict(sorted(self.status_counts.items()))}"
         )
+
+
+def median_line(label: str, runs: list[Stats]) -> str:
+    """Medians over repeated runs: requests/s, p50, p99 (each the median of the runs' figures)."""
+    rps = statistics.median(r.rps for r in runs)
+    p50 = statistics.median(r.p50 for r in runs)
+    p99 = statistics.median(r.p99 for r in runs)
+    errors = sum(r.errors for r in runs)
+    return (
+        f"{label:<12} {rps:8.1f} req/s  p50 {p50:7.2f} ms  p99 {p99:7.2f} ms  "
+        f"(median of {len(runs)} runs, errors={errors})"
+    )
 
 
 def load(

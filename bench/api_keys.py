@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 
 from bench import _harness as h
 
@@ -37,6 +38,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--duration", type=float, default=float(os.environ.get("BENCH_DURATION", 10))
     )
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 3)))
     args, _ = parser.parse_known_args(argv)  # bench/__main__ passes module names too
     return args
 
@@ -47,20 +49,29 @@ def run(argv: list[str]) -> None:
     print(f"bench database: {env['DATABASE_URL'].split('@')[-1]}", flush=True)
     h.prepare_database(env)
     creds = h.django_eval(env, SETUP)
+    credentials = (
+        ("api-key", {"X-API-Key": creds["api_key"]}),
+        ("jwt", {"Authorization": f"Bearer {creds['jwt']}"}),
+    )
+    runs: dict[str, list[h.Stats]] = {label: [] for label, _ in credentials}
     with h.start_gunicorn(env, workers=2) as server:
         url = server.base_url + PATH
-        results = {}
-        for label, headers in (
-            ("api-key", {"X-API-Key": creds["api_key"]}),
-            ("jwt", {"Authorization": f"Bearer {creds['jwt']}"}),
-        ):
-            results[label] = h.load(
-                url, headers=headers, concurrency=args.concurrency, duration=args.duration
-            )
-            print(results[label].line(label), flush=True)
-    ratio = results["api-key"].rps / results["jwt"].rps if results["jwt"].rps else float("nan")
+        # Alternate the credentials round by round so drift on a shared machine hits both alike.
+        for round_number in range(1, args.rounds + 1):
+            for label, headers in credentials:
+                stats = h.load(
+                    url, headers=headers, concurrency=args.concurrency, duration=args.duration
+                )
+                runs[label].append(stats)
+                print(f"round {round_number} " + stats.line(label), flush=True)
+    for label, _ in credentials:
+        print(h.median_line(label, runs[label]), flush=True)
+    api_key_rps = statistics.median(r.rps for r in runs["api-key"])
+    jwt_rps = statistics.median(r.rps for r in runs["jwt"])
+    ratio = api_key_rps / jwt_rps if jwt_rps else float("nan")
     print(
         f"GET {PATH}, gunicorn 2 workers, concurrency {args.concurrency}, "
-        f"{args.duration:g} s each: api-key/jwt throughput ratio {ratio:.2f}",
+        f"{args.rounds} rounds of {args.duration:g} s each: api-key/jwt throughput ratio "
+        f"{ratio:.2f} (medians)",
         flush=True,
     )

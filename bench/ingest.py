@@ -16,6 +16,7 @@ import subprocess
 from bench import _harness as h
 
 PATH = "/api/v1/incoming-data/"
+BASELINE_PATH = "/api/"
 
 SETUP = """
 from accounts.models import Account
@@ -55,6 +56,13 @@ def run(argv: list[str]) -> None:
     creds = h.django_eval(env, SETUP)
     try:
         with h.start_gunicorn(env, workers=2) as server:
+            # The framework floor on this machine: the same server answering a JSON GET that
+            # touches no database, so the ingest figure can be read as a ratio of it.
+            baseline = h.load(
+                server.base_url + BASELINE_PATH,
+                concurrency=args.concurrency,
+                duration=args.duration,
+            )
             stats = h.load(
                 server.base_url + PATH,
                 method="POST",
@@ -63,10 +71,13 @@ def run(argv: list[str]) -> None:
                 concurrency=args.concurrency,
                 duration=args.duration,
             )
+        print(baseline.line("baseline"), flush=True)
         print(stats.line("ingest"), flush=True)
+        ratio = stats.rps / baseline.rps if baseline.rps else float("nan")
         print(
             f"POST {PATH}, gunicorn 2 workers, concurrency {args.concurrency}, "
-            f"{args.duration:g} s, throttle off: {stats.rps:.1f} accepted req/s",
+            f"{args.duration:g} s, throttle off: {stats.rps:.1f} accepted req/s; "
+            f"{ratio:.2f} of GET {BASELINE_PATH} on the same server",
             flush=True,
         )
     finally:
