@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from endpoints.models import ScheduledTask
+from tests.support.metrics import metric_value
 from tests.support.worker import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.slow]
@@ -69,6 +70,13 @@ def test_it_runs_scheduled_tasks_once_on_time_and_never_a_cancelled_one(
     assert cancelled.started_at is None and cancelled.attempts == 0
     task.refresh_from_db()
     assert task.attempts == 1
+
+    # Outcomes counted by the worker (and the cancel counted by the web) show on /metrics.
+    metrics = api_client.get("/metrics").content.decode()
+    name = "scheduled_task_outcomes_total"
+    assert metric_value(metrics, name, task_type="add", status="completed") == 2
+    assert metric_value(metrics, name, task_type="add", status="cancelled") == 1
+    assert metric_value(metrics, name, task_type="add", status="failed") == 0
 
 
 def test_it_reports_progress_of_a_long_running_task(celery_worker_process, auth_client):
