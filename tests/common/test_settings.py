@@ -1,0 +1,86 @@
+"""Settings come from the environment: embedded default with nothing set, a clear refusal for
+an unsafe production start, and PostgreSQL/Redis when their URLs are given."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SHOW = (
+    "from django.conf import settings as s;"
+    "print(s.DATABASES['default']['ENGINE']);"
+    "print(s.CACHES['default']['BACKEND']);"
+    "print(s.CELERY_BROKER_URL)"
+)
+
+
+def run_django(code: str, **env_overrides) -> subprocess.CompletedProcess:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "SECRET_KEY", "DEBUG"}
+    }
+    env["DJANGO_SETTINGS_MODULE"] = "backend.settings.base"
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_it_runs_on_the_embedded_default_with_nothing_set():
+    result = run_django(SHOW)
+    assert result.returncode == 0, result.stderr
+    engine, cache_backend, broker = result.stdout.split()
+    assert engine == "django.db.backends.sqlite3"
+    assert cache_backend.endswith("FileBasedCache")
+    assert broker == "filesystem://"
+
+
+def test_it_uses_postgres_and_redis_when_their_urls_are_set():
+    result = run_django(
+        SHOW,
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/app",
+        REDIS_URL="redis://127.0.0.1:6379/4",
+    )
+    assert result.returncode == 0, result.stderr
+    engine, cache_backend, broker = result.stdout.split()
+    assert engine == "django.db.backends.postgresql"
+    assert cache_backend == "django_redis.cache.RedisCache"
+    assert broker == "redis://127.0.0.1:6379/4"
+
+
+def test_it_takes_rabbitmq_as_the_broker():
+    result = run_django(
+        "from django.conf import settings as s; print(s.CELERY_BROKER_URL)",
+        REDIS_URL="redis://127.0.0.1:6379/4",
+        CELERY_BROKER_URL="amqp://guest:guest@127.0.0.1:5672//",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "amqp://guest:guest@127.0.0.1:5672//"
+
+
+def test_it_refuses_to_start_without_secret_key_when_debug_is_off():
+    result = run_django("print('started')", DEBUG="False")
+    assert result.returncode != 0
+    assert "started" not in result.stdout
+    message = result.stderr.strip().splitlines()
+    assert message == [
+        "SECRET_KEY must be set when DEBUG is off (set SECRET_KEY or SECRET_KEY_FILE)."
+    ]
+
+
+def test_it_starts_in_production_mode_with_a_secret_key():
+    result = run_django(
+        "from django.conf import settings as s; print(s.DEBUG, s.SESSION_COOKIE_SECURE)",
+        DEBUG="False",
+        SECRET_KEY="x" * 50,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True"]
