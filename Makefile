@@ -19,6 +19,7 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 migrate: install
+	$(BIN)/python manage.py ensure_database
 	$(BIN)/python manage.py migrate --noinput
 
 run: migrate

@@ -99,35 +99,12 @@ def bench_env(name: str = "bench", extra: dict | None = None) -> dict:
     return env
 
 
-def _ensure_postgres_database(url: str) -> None:
-    import psycopg2  # only needed for PostgreSQL benches
-
-    parts = urlsplit(url)
-    dbname = parts.path.lstrip("/")
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    conn = psycopg2.connect(admin_url, connect_timeout=5)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname])
-            if cur.fetchone() is None:
-                cur.execute(f'CREATE DATABASE "{dbname}"')
-    finally:
-        conn.close()
-
-
 def prepare_database(env: dict, timeout: float = 300) -> None:
     """Creates the bench database if needed (PostgreSQL) and applies every migration."""
-    url = env["DATABASE_URL"]
-    if url.startswith(("postgres://", "postgresql://")):
-        _ensure_postgres_database(url)
-    subprocess.run(
-        [PYTHON, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        timeout=timeout,
-    )
+    for command in (["ensure_database"], ["migrate", "--noinput", "-v0"]):
+        subprocess.run(
+            [PYTHON, "manage.py", *command], cwd=ROOT, env=env, check=True, timeout=timeout
+        )
 
 
 def django_eval(env: dict, code: str, timeout: float = 120) -> dict:

@@ -84,3 +84,26 @@ def test_it_starts_in_production_mode_with_a_secret_key():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True"]
+
+
+def test_ensure_database_creates_a_missing_postgres_database_once():
+    import secrets
+
+    import psycopg2
+
+    name = f"ensure_{secrets.token_hex(4)}"
+    url = f"postgres://postgres@127.0.0.1:5432/{name}"
+    code = "from django.core.management import call_command; call_command('ensure_database')"
+    try:
+        first = run_django(code, DATABASE_URL=url)
+        assert first.returncode == 0, first.stderr
+        assert f"Created database {name}." in first.stdout
+        again = run_django(code, DATABASE_URL=url)
+        assert again.returncode == 0, again.stderr
+        assert "Created" not in again.stdout
+    finally:
+        conn = psycopg2.connect("postgres://postgres@127.0.0.1:5432/postgres")
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.close()
