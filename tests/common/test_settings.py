@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 SHOW = (
@@ -91,6 +93,10 @@ def test_ensure_database_creates_a_missing_postgres_database_once():
 
     import psycopg2
 
+    try:
+        psycopg2.connect("postgres://postgres@127.0.0.1:5432/postgres", connect_timeout=3).close()
+    except psycopg2.OperationalError:
+        pytest.skip("no PostgreSQL server on 127.0.0.1:5432")
     name = f"ensure_{secrets.token_hex(4)}"
     url = f"postgres://postgres@127.0.0.1:5432/{name}"
     code = "from django.core.management import call_command; call_command('ensure_database')"
