@@ -16,14 +16,6 @@ from endpoints.selectors import oauth_application_ingest_account
 CL_X_TOKEN_HEADER = "CL-X-TOKEN"
 
 
-def membership_or_404(*, user, account_id) -> Membership:
-    """The user's membership of the account; outsiders get 404, as if it did not exist."""
-    membership = membership_get(user=user, account_id=account_id)
-    if membership is None:
-        raise exceptions.NotFound("Not found.")
-    return membership
-
-
 def require_admin(membership: Membership, action: str) -> None:
     if not membership.is_admin:
         raise exceptions.PermissionDenied(f"Only the account's Admins can {action}.")

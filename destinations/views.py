@@ -21,13 +21,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import require_membership
 from accounts.selectors import memberships_of
 from backend.common.exceptions import PayloadTooLarge
 from destinations import metrics, selectors, services
 from destinations.caching import logs_page_cache_key, logs_page_get, logs_page_set
 from destinations.filters import DeliveryLogFilter
 from destinations.models import DeliveryLog, Destination
-from destinations.permissions import IngestCallerPermission, membership_or_404, require_admin
+from destinations.permissions import IngestCallerPermission, require_admin
 from destinations.serializers import (
     DeliveryLogDetailSerializer,
     DeliveryLogSerializer,
@@ -77,14 +78,14 @@ class AccountDestinationViewSet(viewsets.GenericViewSet):
         return selectors.destination_list(account_id=self.kwargs["account_id"])
 
     def list(self, request, account_id: int):
-        membership = membership_or_404(user=request.user, account_id=account_id)
+        membership = require_membership(user=request.user, account_id=account_id)
         page = self.paginate_queryset(self.get_queryset())
         context = {"show_secret": membership.is_admin}
         data = DestinationOutputSerializer(page, many=True, context=context).data
         return self.get_paginated_response(data)
 
     def create(self, request, account_id: int):
-        membership = membership_or_404(user=request.user, account_id=account_id)
+        membership = require_membership(user=request.user, account_id=account_id)
         require_admin(membership, "create destinations")
         serializer = DestinationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -131,7 +132,7 @@ class DestinationViewSet(viewsets.GenericViewSet):
 
     def _object_and_membership(self):
         destination = self.get_object()
-        membership = membership_or_404(user=self.request.user, account_id=destination.account_id)
+        membership = require_membership(user=self.request.user, account_id=destination.account_id)
         return destination, membership
 
     def _render(self, destination, membership):
@@ -200,7 +201,7 @@ class AccountDeliveryLogViewSet(viewsets.GenericViewSet):
         responses={200: DeliveryLogSerializer(many=True), **ERROR_RESPONSES},
     )
     def list(self, request, account_id: int):
-        membership_or_404(user=request.user, account_id=account_id)
+        require_membership(user=request.user, account_id=account_id)
         # The key carries the account's logs version: any log change makes old pages unreachable.
         cache_key = logs_page_cache_key(
             account_id=account_id, full_path=request.get_full_path(), host=request.get_host()
@@ -221,7 +222,7 @@ class AccountDeliveryLogViewSet(viewsets.GenericViewSet):
     )
     @action(detail=False, methods=["post"])
     def replay(self, request, account_id: int):
-        membership = membership_or_404(user=request.user, account_id=account_id)
+        membership = require_membership(user=request.user, account_id=account_id)
         require_admin(membership, "replay logs")
         serializer = ReplayInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -280,7 +281,7 @@ class DeliveryLogViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         log = self.get_object()
-        membership = membership_or_404(user=request.user, account_id=log.account_id)
+        membership = require_membership(user=request.user, account_id=log.account_id)
         require_admin(membership, "retry logs")
         log = services.delivery_log_retry(log=log)
         return Response(DeliveryLogDetailSerializer(selectors.delivery_log_get(log_id=log.pk)).data)
