@@ -107,6 +107,7 @@ class WorkerProcess:
             cmd,
             cwd=ROOT,
             env=self.env(),
+            stdin=subprocess.DEVNULL,  # never share the test runner's terminal or pipe
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
