@@ -370,6 +370,16 @@ def user_tokens_revoke_all(*, user, reason: str = RevokedToken.Reason.REVOKE_ALL
 # --- Refresh ---------------------------------------------------------------------------------------
 
 
+def _refresh_token_reused(*, family: str, user) -> None:
+    """Revokes the whole login of a reused refresh token and refuses the call (401)."""
+    token_family_revoke(family=family, user=user, reason=RevokedToken.Reason.REUSE_DETECTED)
+    logger.warning("Refresh token reuse detected for user %s: token family revoked.", user.pk)
+    raise exceptions.AuthenticationFailed(
+        "Refresh token was already used: every token of this login has been revoked.",
+        code="token_reused",
+    )
+
+
 def token_refresh(*, refresh: str) -> dict:
     """Rotates a refresh token: {"access", "refresh"} of the same family, the old one revoked.
 
@@ -380,30 +390,30 @@ def token_refresh(*, refresh: str) -> dict:
         payload = RefreshToken(refresh).payload
     except TokenError as exc:
         raise exceptions.AuthenticationFailed(TOKEN_INVALID, code="token_not_valid") from exc
-    if denylist.is_revoked(payload):
-        raise exceptions.AuthenticationFailed("Token has been revoked.", code="token_revoked")
     user_id = tokens.user_id_of(payload)
     user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
     if user is None:
         raise exceptions.AuthenticationFailed(TOKEN_INVALID, code="token_not_valid")
     family = tokens.family_of(payload)
+    jti = tokens.jti_of(payload)
+    # A spent refresh token is reuse whichever check sees it first (the denylist also reports it
+    # as revoked when it answers from the database), so look for that before the denylist.
+    if RevokedToken.objects.filter(kind=RevokedToken.Kind.REFRESH, identifier=jti).exists():
+        _refresh_token_reused(family=family, user=user)
+    if denylist.is_revoked(payload):
+        raise exceptions.AuthenticationFailed("Token has been revoked.", code="token_revoked")
     try:
         with transaction.atomic():
             # The unique (kind, identifier) row is the atomic "this refresh token is spent" claim.
             RevokedToken.objects.create(
                 kind=RevokedToken.Kind.REFRESH,
-                identifier=tokens.jti_of(payload),
+                identifier=jti,
                 user=user,
                 reason=RevokedToken.Reason.ROTATED,
                 expires_at=tokens.expires_at(payload),
             )
     except IntegrityError:
-        token_family_revoke(family=family, user=user, reason=RevokedToken.Reason.REUSE_DETECTED)
-        logger.warning("Refresh token reuse detected for user %s: token family revoked.", user.pk)
-        raise exceptions.AuthenticationFailed(
-            "Refresh token was already used: every token of this login has been revoked.",
-            code="token_reused",
-        ) from None
+        _refresh_token_reused(family=family, user=user)
     new_refresh, access = tokens.mint_pair(user_id=user.pk, family=family)
     tokens_refreshed.send(sender=User, user=user, family=family)
     return {"access": str(access), "refresh": str(new_refresh)}

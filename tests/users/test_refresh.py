@@ -1,6 +1,7 @@
 """Refresh rotation and reuse detection (canonical, seed 002 and seed 004 routes)."""
 
 import pytest
+from django.core.cache import cache
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.users.conftest import bearer
@@ -44,6 +45,17 @@ def test_it_revokes_the_whole_family_when_a_spent_refresh_token_is_reused(api_cl
     assert_401(bearer(second["access"]).get(ME))
     assert_401(bearer(pair["access"]).get(ME))
     assert RevokedToken.objects.filter(kind="family", reason="reuse_detected").count() == 1
+
+
+def test_it_detects_reuse_while_the_denylist_answers_from_the_database(api_client, pair):
+    first = refresh(api_client, pair["refresh"]).json()
+    cache.clear()  # Redis restarted: the denylist check falls back to PostgreSQL for a while
+
+    body = assert_401(refresh(api_client, pair["refresh"]))
+    assert "already used" in body["error"]
+    assert RevokedToken.objects.filter(kind="family", reason="reuse_detected").count() == 1
+    assert_401(refresh(api_client, first["refresh"]))
+    assert_401(bearer(first["access"]).get(ME))
 
 
 def test_it_does_not_touch_other_logins_of_the_user(api_client, user, pair):
