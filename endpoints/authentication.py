@@ -5,7 +5,7 @@ from oauth2_provider.contrib.rest_framework import OAuth2Authentication as DotOA
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from endpoints.models import ApiKey
+from endpoints.models import ApiKey, OAuthApplicationAccount
 from endpoints.permissions import credential_scope_check
 
 
@@ -81,6 +81,14 @@ class OAuth2Authentication(DotOAuth2Authentication):
         if user is None:
             application = token.application
             user = application.user if application is not None else None
+            if user is not None:
+                # An application bound to an account acts for that account only, like an
+                # account API key (see accounts.selectors.memberships_of).
+                user.credential_account_id = (
+                    OAuthApplicationAccount.objects.filter(application_id=application.pk)
+                    .values_list("account_id", flat=True)
+                    .first()
+                )
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed("The owner of this OAuth2 token is inactive.")
         credential_scope_check(request, token)

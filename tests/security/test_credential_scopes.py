@@ -82,3 +82,29 @@ def test_an_account_bound_key_acts_for_its_account_only(user):
     assert other_destination.is_active
     assert client.get(f"/api/v1/accounts/{bound.pk}/destinations/").status_code == 200
     assert Destination.objects.filter(account=other).count() == 1
+
+
+def test_a_bound_applications_token_acts_for_its_account_only(user):
+    bound = AccountFactory()
+    other = AccountFactory()
+    MembershipFactory(account=bound, user=user, role=Membership.Role.ADMIN)
+    MembershipFactory(account=other, user=user, role=Membership.Role.ADMIN)
+    application, secret = make_application(user=user, account_id=bound.pk)
+    client = bearer_client(client_credentials_token(application, secret, scope="read"))
+
+    listed = client.get("/api/v1/accounts/").json()["results"]
+    assert [a["id"] for a in listed] == [bound.pk]
+    assert client.get(f"/api/v1/accounts/{other.pk}/").status_code == 404
+    assert client.get(f"/api/v1/accounts/{bound.pk}/").status_code == 200
+
+
+def test_an_unbound_applications_token_acts_as_its_owner(user):
+    first = AccountFactory()
+    second = AccountFactory()
+    MembershipFactory(account=first, user=user, role=Membership.Role.ADMIN)
+    MembershipFactory(account=second, user=user)
+    application, secret = make_application(user=user)
+    client = bearer_client(client_credentials_token(application, secret, scope="read"))
+
+    listed = client.get("/api/v1/accounts/").json()["results"]
+    assert sorted(a["id"] for a in listed) == sorted([first.pk, second.pk])
