@@ -143,12 +143,18 @@ def api_key_touch(*, api_key: ApiKey) -> bool:
     conditional as well, so a lost cache entry still writes at most once per interval.
     """
     interval = settings.API_KEY_LAST_USED_INTERVAL_SECONDS
+    now = timezone.now()
+    # The row was just loaded to authenticate: if it was touched recently, nothing to do, and
+    # the cache round-trip is skipped on most requests.
+    if api_key.last_used_at is not None and api_key.last_used_at > now - timedelta(
+        seconds=interval
+    ):
+        return False
     try:
         if not cache.add(f"endpoints:api_key_touch:{api_key.pk}", 1, timeout=interval):
             return False
     except Exception:  # noqa: BLE001 - a cache outage must not fail authentication
         logger.warning("Cache unavailable for the API key last-used guard.")
-    now = timezone.now()
     return bool(
         ApiKey.objects.filter(pk=api_key.pk)
         .filter(
