@@ -515,16 +515,42 @@ def _valid_ip(value: str | None) -> str | None:
         return None
 
 
-@transaction.atomic
 def password_reset_request(*, email: str, request=None) -> None:
-    """Mails a reset link if an active user has this email; says nothing either way.
+    """Asks for a reset link to be mailed if an active user has this email; says nothing either way.
 
-    The caller answers the same whether or not the address exists (no user enumeration).
+    The caller answers the same whether or not the address exists (no user enumeration). With
+    PASSWORD_RESET_MAIL_ASYNC (the default) the request does the same work in both cases, one
+    task published after commit, and the worker looks the address up, makes the token and sends
+    the mail, so not even the response time tells a known address from an unknown one.
     """
     email = User.objects.normalize_email(email or "").strip()
+    if not email:
+        return
+    requested_ip = _valid_ip(lockout.client_ip(request)) if request is not None else None
+    if settings.PASSWORD_RESET_MAIL_ASYNC:
+        transaction.on_commit(
+            lambda: _password_reset_enqueue(email=email, requested_ip=requested_ip)
+        )
+    else:
+        password_reset_deliver(email=email, requested_ip=requested_ip)
+
+
+def _password_reset_enqueue(*, email: str, requested_ip: str | None) -> None:
+    from users.tasks import send_password_reset  # the tasks module imports this one
+
+    try:
+        send_password_reset.delay(email=email, requested_ip=requested_ip)
+    except Exception:  # noqa: BLE001 - broker down: better a slower answer than no mail
+        logger.warning("Broker unavailable: sending the password reset mail within the request.")
+        password_reset_deliver(email=email, requested_ip=requested_ip)
+
+
+@transaction.atomic
+def password_reset_deliver(*, email: str, requested_ip: str | None = None) -> bool:
+    """Makes a reset token and mails its link if an active user has this email (True if so)."""
     user = User.objects.filter(email__iexact=email, is_active=True).first() if email else None
     if user is None:
-        return
+        return False
     # Only the newest link works.
     PasswordResetToken.objects.filter(user=user, used_at__isnull=True).delete()
     raw = secrets.token_urlsafe(32)
@@ -535,7 +561,7 @@ def password_reset_request(*, email: str, request=None) -> None:
         token_hash=_token_hash(raw),
         created_at=now,
         expires_at=now + timedelta(seconds=timeout),
-        requested_ip=_valid_ip(lockout.client_ip(request)) if request is not None else None,
+        requested_ip=_valid_ip(requested_ip),
     )
     emails.send_on_commit(
         "password_reset",
@@ -543,6 +569,7 @@ def password_reset_request(*, email: str, request=None) -> None:
             user=user, raw=raw, url_template=settings.PASSWORD_RESET_URL, timeout=timeout
         ),
     )
+    return True
 
 
 def _validated_password(password: str, *, user, field: str) -> None:

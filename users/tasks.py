@@ -29,3 +29,12 @@ def purge_expired_revocations() -> int:
     if deleted:
         logger.info("Purged %d expired token revocations.", deleted)
     return deleted
+
+
+@shared_task(name="users.send_password_reset")
+def send_password_reset(*, email: str, requested_ip: str | None = None) -> bool:
+    """Looks the address up, makes a reset token and mails it (the token never crosses the
+    broker: it is made here). Returns whether a mail was sent."""
+    from users.services import password_reset_deliver
+
+    return password_reset_deliver(email=email, requested_ip=requested_ip)

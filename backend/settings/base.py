@@ -415,6 +415,8 @@ STRIPE_CREDIT_PACKS = {
 STRIPE_SUBSCRIPTION_PRICE_IDS = env.list("STRIPE_SUBSCRIPTION_PRICE_IDS", default=[])
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# Reset mails are made and sent by a worker, so a known address answers as fast as an unknown one.
+PASSWORD_RESET_MAIL_ASYNC = env.bool("PASSWORD_RESET_MAIL_ASYNC", default=True)
 # (end users)
 
 # --- accounts ----------------------------------------------------------------------------------------

@@ -1,9 +1,14 @@
 """Test settings: the base settings with a fast password hasher and mail in memory."""
 
+from backend.env import env
+
 from .base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Worker processes started by tests can be pointed at a test's SMTP server instead.
+EMAIL_BACKEND = env.str(
+    "TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend"
+)
 CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
 # Tests do not run collectstatic: plain storage, no manifest.
 STORAGES = {

@@ -79,7 +79,7 @@ def test_it_lists_the_lifecycle_models(admin_client, api_client, user, path, fil
     login(api_client, user.email, HTTP_USER_AGENT="Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0")
     services.credits_grant(user=user, amount=5, reason="Bonus")
     services.pre_registration_create(email="early@example.com")
-    services.password_reset_request(email=user.email)
+    services.password_reset_deliver(email=user.email)
     response = admin_client.get(path, {"q": "example.com", **filters})
     assert response.status_code == 200, path
 

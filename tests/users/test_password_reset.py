@@ -10,6 +10,7 @@ from django.core import mail
 from django.utils import timezone
 
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.worker import wait_until
 from tests.users.conftest import bearer, login
 from tests.users.lifecycle import token_from, token_in
 from tests.users.test_authentication import assert_401
@@ -26,6 +27,12 @@ REQUESTED = {
 }
 DONE = {"message": "Your password has been reset. Log in with the new password."}
 INVALID = {"token": ["This link is invalid, has expired or was already used."]}
+
+
+@pytest.fixture(autouse=True)
+def _mail_within_the_request(settings):
+    """These tests follow the flow in one process; the worker path has its own tests below."""
+    settings.PASSWORD_RESET_MAIL_ASYNC = False
 
 
 @pytest.fixture
@@ -153,6 +160,16 @@ class Inbox:
         return "250 Message accepted for delivery"
 
 
+def text_part(envelope) -> str:
+    """The decoded text/plain part of a received message (the token travels encoded in it)."""
+    message = email.message_from_string(envelope.content.decode())
+    return next(
+        part.get_payload(decode=True).decode()
+        for part in message.walk()
+        if part.get_content_type() == "text/plain"
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -184,13 +201,55 @@ def test_it_sends_the_reset_mail_through_real_smtp(api_client, user, smtp_server
     content = envelope.content.decode()
     assert "Subject: Reset your password" in content
     assert "multipart/alternative" in content
-    # The token travels in the (encoded) text part: decode it and use it.
-    message = email.message_from_string(content)
-    text = next(
-        part.get_payload(decode=True).decode()
-        for part in message.walk()
-        if part.get_content_type() == "text/plain"
-    )
-    raw = token_in(text)
+    raw = token_in(text_part(envelope))
+    response = api_client.post(CONFIRM, {"token": raw, "new_password": NEW_PASSWORD}, format="json")
+    assert response.status_code == 200
+
+
+def test_the_request_does_the_same_work_for_known_and_unknown_addresses(
+    api_client, user, settings, django_capture_on_commit_callbacks
+):
+    settings.PASSWORD_RESET_MAIL_ASYNC = True
+    for address in (user.email, "nobody@example.com"):
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            response = api_client.post(REQUEST, {"email": address}, format="json")
+        assert response.json() == REQUESTED
+        # One publish after commit, nothing else: the worker looks the address up.
+        assert len(callbacks) == 1
+    assert PasswordResetToken.objects.count() == 0
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_makes_and_mails_the_reset_link(api_client, settings, celery_worker_process):
+    settings.PASSWORD_RESET_MAIL_ASYNC = True
+    user = UserFactory()
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        worker = celery_worker_process(
+            extra_env={
+                "TEST_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "EMAIL_HOST": "127.0.0.1",
+                "EMAIL_PORT": str(controller.port),
+            }
+        )
+        for address in (user.email, "nobody@example.com"):
+            response = api_client.post(REQUEST, {"email": address}, format="json")
+            assert response.json() == REQUESTED
+        wait_until(
+            lambda: (
+                worker.logs().count("users.send_password_reset[") >= 2
+                and worker.logs().count("succeeded") >= 2
+            ),
+            timeout=30,
+            message="the reset tasks did not finish",
+        )
+    finally:
+        controller.stop()
+    # One mail, to the known address only; the token was made in the worker.
+    assert [m.rcpt_tos for m in inbox.messages] == [[user.email]]
+    raw = token_in(text_part(inbox.messages[0]))
     response = api_client.post(CONFIRM, {"token": raw, "new_password": NEW_PASSWORD}, format="json")
     assert response.status_code == 200
