@@ -6,7 +6,7 @@ imported (by UsersConfig.ready, and by allauth whenever it loads the adapter).
 """
 
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.account.signals import email_confirmed, user_signed_up
+from allauth.account.signals import email_confirmed
 from django.db import transaction
 from django.dispatch import receiver
 
@@ -22,12 +22,15 @@ class AccountAdapter(DefaultAccountAdapter):
 
         return get_user_model().objects.normalize_email(super().clean_email(email))
 
-
-@receiver(user_signed_up, dispatch_uid="users.allauth.user_signed_up")
-def send_user_registered(sender, request, user, **kwargs):
-    """An HTML signup is a registration: the personal account (seed 003) is created the same way."""
-    with transaction.atomic():
-        user_registered.send(sender=type(user), user=user, request=request)
+    def save_user(self, request, user, form, commit=True):
+        """An HTML signup is a registration: the user and their personal account (seed 003) are
+        saved in one transaction, as API registration does, so neither exists without the other."""
+        if not commit:
+            return super().save_user(request, user, form, commit=False)
+        with transaction.atomic():
+            user = super().save_user(request, user, form, commit=True)
+            user_registered.send(sender=type(user), user=user, request=request)
+        return user
 
 
 @receiver(email_confirmed, dispatch_uid="users.allauth.email_confirmed")

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from django.core import mail
 from django.test import Client
 from rest_framework.test import APIClient
@@ -103,6 +104,18 @@ def test_it_signs_up_a_user_like_api_registration(db):
     )
     assert token.status_code == 200, token.content
     assert set(token.json()) >= {"access", "refresh"}
+
+
+def test_it_saves_no_user_when_the_personal_account_cannot_be_made(db, monkeypatch):
+    from accounts import services as account_services
+
+    def broken(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(account_services, "account_create_personal", broken)
+    with pytest.raises(RuntimeError):
+        signup(Client(), email="half@example.com")
+    assert not User.objects.filter(email="half@example.com").exists()
 
 
 def test_it_refuses_a_signup_with_a_taken_email_in_another_case(user):
