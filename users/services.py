@@ -396,11 +396,13 @@ def token_refresh(*, refresh: str) -> dict:
         raise exceptions.AuthenticationFailed(TOKEN_INVALID, code="token_not_valid")
     family = tokens.family_of(payload)
     jti = tokens.jti_of(payload)
-    # A spent refresh token is reuse whichever check sees it first (the denylist also reports it
-    # as revoked when it answers from the database), so look for that before the denylist.
-    if RevokedToken.objects.filter(kind=RevokedToken.Kind.REFRESH, identifier=jti).exists():
-        _refresh_token_reused(family=family, user=user)
     if denylist.is_revoked(payload):
+        # Answering from the database (after a cache loss), the denylist also reports a refresh
+        # token spent by rotation as revoked: that is reuse too, whichever check saw it first.
+        if RevokedToken.objects.filter(
+            kind=RevokedToken.Kind.REFRESH, identifier=jti, reason=RevokedToken.Reason.ROTATED
+        ).exists():
+            _refresh_token_reused(family=family, user=user)
         raise exceptions.AuthenticationFailed("Token has been revoked.", code="token_revoked")
     try:
         with transaction.atomic():
