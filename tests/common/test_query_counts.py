@@ -1,0 +1,65 @@
+"""List endpoints run a fixed number of queries however many rows a page shows (no N+1)."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import Membership
+from destinations.services import event_ingest
+from endpoints.services import api_key_create, scheduled_task_create
+from tests.conftest import jwt_client
+from tests.destinations.factories import DestinationFactory
+from tests.factories import AccountFactory, MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def query_count(client, url: str) -> int:
+    client.get(url)  # warm per-request caches (denylist, throttles) out of the count
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.content[:300])
+    return len(queries.captured_queries)
+
+
+def test_list_endpoints_do_not_query_per_row(user, settings):
+    settings.LOGS_CACHE_SECONDS = 0  # measure the database, not the logs cache
+    account = AccountFactory()
+    MembershipFactory(account=account, user=user, role=Membership.Role.ADMIN)
+    client = jwt_client(user)
+    urls = [
+        "/api/v1/accounts/",
+        f"/api/v1/accounts/{account.pk}/members/",
+        f"/api/v1/accounts/{account.pk}/destinations/",
+        f"/api/v1/accounts/{account.pk}/logs/",
+        "/api/v1/api-keys/",
+        "/api/v1/tasks/",
+        "/users/",
+        "/api/v1/users/me/devices/",
+        "/api/v1/users/me/credits/",
+    ]
+
+    def add_rows(n: int) -> None:
+        for i in range(n):
+            other = AccountFactory()
+            MembershipFactory(account=other, user=user, role=Membership.Role.ADMIN)
+            MembershipFactory(account=account)
+            DestinationFactory(account=account)
+            event_ingest(account=account, payload={"i": i})
+            api_key_create(user=user, name=f"key {i}", scopes=["read"])
+            scheduled_task_create(
+                owner=user,
+                name=f"t{i}",
+                task_type="add",
+                parameters={"x": i, "y": 1},
+                scheduled_at=timezone.now() + timedelta(days=1),
+            )
+
+    add_rows(1)
+    few = {url: query_count(client, url) for url in urls}
+    add_rows(5)
+    many = {url: query_count(client, url) for url in urls}
+    assert many == few
