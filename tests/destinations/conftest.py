@@ -3,39 +3,10 @@
 import pytest
 
 from accounts.models import Membership
-from tests.conftest import jwt_client
 from tests.destinations.factories import DestinationFactory
 from tests.destinations.sink import SinkServer
 from tests.factories import AccountFactory, MembershipFactory, UserFactory
-
-
-@pytest.fixture
-def account(db):
-    return AccountFactory()
-
-
-@pytest.fixture
-def admin_user(account):
-    user = UserFactory()
-    MembershipFactory(account=account, user=user, role=Membership.Role.ADMIN)
-    return user
-
-
-@pytest.fixture
-def member_user(account):
-    user = UserFactory()
-    MembershipFactory(account=account, user=user, role=Membership.Role.NORMAL_USER)
-    return user
-
-
-@pytest.fixture
-def admin_client(admin_user):
-    return jwt_client(admin_user)
-
-
-@pytest.fixture
-def member_client(member_user):
-    return jwt_client(member_user)
+from tests.tenants import *  # noqa: F403 (the tenant trio fixtures)
 
 
 @pytest.fixture
