@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.support.broker import broker_unreachable
 from tests.support.worker import WorkerProcess
 
 
@@ -61,6 +62,13 @@ def other_client(other_user):
 @pytest.fixture
 def staff_client(staff_user):
     return jwt_client(staff_user)
+
+
+@pytest.fixture
+def broker_down():
+    """Publishing fails for the test's duration, as with a dead broker."""
+    with broker_unreachable():
+        yield
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from destinations.models import DeliveryAttempt, DeliveryLog
 from destinations.services import event_ingest
 from tests.destinations.factories import DestinationFactory
 from tests.destinations.sink import verify_signature
+from tests.support.broker import broker_unreachable
 from tests.support.metrics import metric_value
 from tests.support.worker import wait_until
 
@@ -135,21 +136,11 @@ def test_it_delivers_what_was_accepted_while_the_broker_was_down(
     destination = DestinationFactory(account=account, url=sink.url("/later"))
     client = APIClient()
     client.credentials(HTTP_CL_X_TOKEN=str(account.app_secret_token))
-    real_broker = app.conf.broker_url
-
-    def use_broker(url):
-        app.conf.broker_url = url
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    use_broker("redis://127.0.0.1:1/0")
-    try:
+    with broker_unreachable():
         statuses = [
             client.post("/api/v1/incoming-data/", {"n": n}, format="json").status_code
             for n in range(4)
         ]
-    finally:
-        use_broker(real_broker)
     assert statuses == [200] * 4
     assert DeliveryLog.objects.filter(destination=destination, status="pending").count() == 4
 

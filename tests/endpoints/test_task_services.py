@@ -116,21 +116,6 @@ def test_it_sends_a_due_task_once_when_two_dispatchers_race():
     assert services.scheduled_task_dispatch_due() == 1
 
 
-@pytest.fixture
-def broker_down():
-    """Points the Celery app at a closed port (a real connection failure, nothing mocked)."""
-    from backend.celery import app
-
-    saved = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    app._pool = None
-    app.amqp._producer_pool = None
-    yield
-    app.conf.broker_url = saved
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
 @pytest.mark.django_db(transaction=True)
 def test_it_keeps_a_task_pending_when_the_broker_is_down(auth_client, broker_down):
     response = auth_client.post(

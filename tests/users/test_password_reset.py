@@ -221,6 +221,17 @@ def test_the_request_does_the_same_work_for_known_and_unknown_addresses(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_it_mails_within_the_request_when_the_broker_is_down(
+    api_client, user, settings, broker_down
+):
+    settings.PASSWORD_RESET_MAIL_ASYNC = True
+    response = api_client.post(REQUEST, {"email": user.email}, format="json")
+    assert response.json() == REQUESTED
+    assert [m.to for m in mail.outbox] == [[user.email]]
+    assert PasswordResetToken.objects.filter(user=user).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_worker_makes_and_mails_the_reset_link(api_client, settings, celery_worker_process):
     settings.PASSWORD_RESET_MAIL_ASYNC = True
     user = UserFactory()
