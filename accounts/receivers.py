@@ -1,5 +1,7 @@
 """Signal receivers: accounts reacts to users' events without users importing accounts."""
 
+from django.db import transaction
+from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 from users.signals import user_registered
@@ -17,3 +19,12 @@ def create_personal_account(sender, user, **kwargs):
 
     if not user.memberships.exists():
         account_create_personal(user=user)
+
+
+@receiver(post_delete, sender="accounts.Account", dispatch_uid="accounts.forget_app_token")
+def forget_app_token(sender, instance, **kwargs):
+    """However an account is deleted (API, admin, cascade), its CL-X-TOKEN stops working at once."""
+    from accounts.app_tokens import app_token_forget
+
+    token = instance.app_secret_token
+    transaction.on_commit(lambda: app_token_forget(token))

@@ -22,6 +22,7 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework.exceptions import PermissionDenied, ValidationError
 
+from accounts.app_tokens import app_token_forget
 from accounts.models import Account, Membership
 from accounts.signals import account_secret_rotated
 from accounts.tokens import invitation_token_generator
@@ -105,7 +106,7 @@ def account_update(*, account: Account, name: str | None = None) -> Account:
 
 @transaction.atomic
 def account_delete(*, account: Account) -> None:
-    account.delete()
+    account.delete()  # the post_delete receiver forgets its app token
 
 
 @transaction.atomic
@@ -117,6 +118,7 @@ def account_secret_rotate(*, account: Account) -> Account:
     locked.save(update_fields=["app_secret_token", "updated_at"])
     account.app_secret_token = locked.app_secret_token
     account.updated_at = locked.updated_at
+    transaction.on_commit(lambda: app_token_forget(old_token))
     transaction.on_commit(
         lambda: account_secret_rotated.send(sender=Account, account=locked, old_token=old_token)
     )

@@ -1,7 +1,10 @@
-"""The logs-list cache: one version number per account, bumped whenever a log of it changes.
+"""The logs-list cache, invalidated without a write per event.
 
-Cached pages are keyed by the account's current version, so a bump makes every cached page of
-that account unreachable at once (they expire on their own): no key scans, no deletes.
+A cached page is keyed by the account's freshness stamp: the newest `updated_at` of its logs (one
+index-only read at list time: every insert and update of a log sets it) and a version number that
+only deletes bump (a deleted destination's logs, retention), since a delete leaves no newer row.
+Any change makes the old pages unreachable at once (they expire on their own): no key scans, no
+deletes, and the ingest and delivery paths never touch the cache.
 """
 
 import hashlib
@@ -10,6 +13,8 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+
+from destinations.models import DeliveryLog
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +38,8 @@ def logs_version(*, account_id: int) -> int:
 
 
 def logs_version_bump(*, account_ids) -> None:
-    """Invalidates the cached logs lists of these accounts. Cache trouble never fails a write."""
+    """Invalidates the cached logs lists of these accounts (after deletes). Cache trouble never
+    fails a write."""
     for account_id in set(account_ids):
         key = _version_key(account_id)
         try:
@@ -45,9 +51,20 @@ def logs_version_bump(*, account_ids) -> None:
             logger.warning("Could not bump the logs cache version of account %s", account_id)
 
 
+def logs_freshness(*, account_id: int) -> str:
+    newest = (
+        DeliveryLog.objects.filter(account_id=account_id)
+        .order_by("-updated_at")
+        .values_list("updated_at", flat=True)
+        .first()
+    )
+    return newest.isoformat() if newest else "-"
+
+
 def logs_page_cache_key(*, account_id: int, full_path: str, host: str) -> str:
     version = logs_version(account_id=account_id)
-    digest = hashlib.sha256(f"{host}|{full_path}".encode()).hexdigest()[:32]
+    stamp = logs_freshness(account_id=account_id)
+    digest = hashlib.sha256(f"{host}|{full_path}|{stamp}".encode()).hexdigest()[:32]
     return f"destinations:logs:{account_id}:{version}:{digest}"
 
 

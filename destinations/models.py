@@ -5,6 +5,7 @@ per HTTP request made for a log.
 """
 
 import base64
+import json
 import secrets
 
 from django.conf import settings
@@ -48,6 +49,18 @@ class Destination(BaseModel):
     failing_since = models.DateTimeField(
         null=True, blank=True, help_text="First failed attempt since the last successful one."
     )
+    # Circuit breaker (isolation): after repeated failed attempts the destination's deliveries
+    # pause until `breaker_open_until`; then one probe decides (success closes, failure reopens
+    # with a doubled cooling period). Paused logs stay pending.
+    breaker_failures = models.PositiveIntegerField(
+        default=0, help_text="Failed attempts in a row (any log) since the last success."
+    )
+    breaker_trips = models.PositiveIntegerField(
+        default=0, help_text="Times the breaker opened in a row; sets the cooling period."
+    )
+    breaker_open_until = models.DateTimeField(
+        null=True, blank=True, help_text="Deliveries pause until then (circuit open)."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -71,12 +84,20 @@ class Destination(BaseModel):
 
 
 class Event(models.Model):
-    """One accepted ingest call: the payload as received, idempotent per (account, event_id)."""
+    """One accepted ingest call, idempotent per (account, event_id).
+
+    `body` is the JSON text exactly as the sender sent it (relayed byte for byte: no jsonb
+    round trip that reorders keys or rounds numbers). Fan-out to the destinations happens in the
+    worker; `fanned_out_at` stays empty until then, which is how a crash or an outage between
+    ingest and fan-out loses nothing.
+    """
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="events")
     event_id = models.CharField(max_length=255)
-    payload = models.JSONField()
+    event_type = models.CharField(max_length=100, blank=True, default="")
+    body = models.TextField()
     received_at = models.DateTimeField()
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -86,9 +107,26 @@ class Event(models.Model):
                 fields=["account", "event_id"], name="destinations_event_unique"
             )
         ]
+        indexes = [
+            # Fan-out queue: events not fanned out yet, oldest first (stays tiny).
+            models.Index(
+                fields=["id"],
+                name="dest_event_fanout_idx",
+                condition=Q(fanned_out_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.event_id
+
+    @property
+    def payload(self):
+        """The body parsed (for display and filters); the body itself is what is delivered."""
+        return json.loads(self.body)
+
+    @payload.setter
+    def payload(self, value) -> None:
+        self.body = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 class DeliveryLog(BaseModel):
@@ -106,13 +144,16 @@ class DeliveryLog(BaseModel):
     # Denormalized from event.account so the logs list filters one table.
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="delivery_logs")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    # Attempts in the current round (claims count, so a delivery that kills its worker stops too).
+    # Attempts ever made (claims count, so a delivery that kills its worker counts too); numbers
+    # stay monotonic across replays. A replay starts a new round of the retry schedule:
+    # `round_start_attempts` is `attempts` when the current round began.
     attempts = models.PositiveIntegerField(default=0)
+    round_start_attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
-    # Last time a delivery task was published for this log; the sweeper skips recent ones.
-    enqueued_at = models.DateTimeField(null=True, blank=True)
-    # Lease of the worker that claimed the log; past it, the sweeper hands the log to another.
+    # Lease of the delivery engine that claimed the log; past it, another engine takes it over.
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # Which claim batch holds the log: outcomes are recorded only by the holder of the token.
+    claim_token = models.UUIDField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     received_timestamp = models.DateTimeField()
@@ -131,18 +172,32 @@ class DeliveryLog(BaseModel):
             ),
             # Re-queueing a destination's held logs on re-enable; destination_id filter.
             models.Index(fields=["destination", "status"], name="dest_log_dest_status_idx"),
-            # Sweeper: pending logs that are due.
+            # Claims: pending logs that are due, oldest first.
             models.Index(
                 fields=["next_attempt_at"],
                 name="dest_log_pending_due_idx",
                 condition=Q(status="pending"),
             ),
-            # Sweeper: in-progress logs whose worker lease expired.
+            # Claims: in-progress logs whose lease expired; in-flight counts per destination.
             models.Index(
                 fields=["claimed_until"],
                 name="dest_log_lease_idx",
                 condition=Q(status="in_progress"),
             ),
+            # Outcomes: the logs of one claim batch.
+            models.Index(
+                fields=["claim_token"],
+                name="dest_log_claim_idx",
+                condition=Q(status="in_progress"),
+            ),
+            # Logs list: "has anything changed" (the cache key's freshness stamp).
+            models.Index(fields=["account", "updated_at"], name="dest_log_account_upd_idx"),
+        ]
+        constraints = [
+            # Fan-out runs at least once: a second run must not create a second log.
+            models.UniqueConstraint(
+                fields=["event", "destination"], name="destinations_log_event_dest_unique"
+            )
         ]
 
     def __str__(self) -> str:

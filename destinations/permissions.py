@@ -2,14 +2,13 @@
 and the ingest caller (CL-X-TOKEN, or an account-bound API key or OAuth2 application with the
 ingest scope)."""
 
-import uuid
-
 from oauth2_provider.models import AbstractAccessToken
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
-from accounts.models import Account, Membership
-from accounts.selectors import membership_get
+from accounts.app_tokens import account_id_for_app_token
+from accounts.models import Membership
+from accounts.selectors import membership_get, memberships_of
 from endpoints.models import ApiKey
 from endpoints.selectors import oauth_application_ingest_account
 
@@ -21,31 +20,33 @@ def require_admin(membership: Membership, action: str) -> None:
         raise exceptions.PermissionDenied(f"Only the account's Admins can {action}.")
 
 
-def account_for_app_token(raw: str) -> Account | None:
-    try:
-        token = uuid.UUID(raw.strip())
-    except (ValueError, AttributeError):
-        return None
-    return Account.objects.filter(app_secret_token=token).first()
-
-
 class IngestCallerPermission(BasePermission):
-    """Resolves the account that the ingest call is for, on `request.ingest_account`.
+    """Resolves the account that the ingest call is for, on `request.ingest_account_id`.
 
-    CL-X-TOKEN decides when present (even next to a user JWT, as seed 003's curl sends both);
-    otherwise an API key bound to an account with the ingest scope, or an OAuth2 token with the
-    ingest scope of an application bound to an account. Any Authorization header
-    sent has already been checked by the authentication classes (an invalid one is a 401).
+    CL-X-TOKEN decides when present (seed 003's curl sends it next to a user's token: then that
+    user must be a member of the account, SPEC section 6); otherwise an API key bound to an
+    account with the ingest scope, or an OAuth2 token with the ingest scope of an application
+    bound to an account. Any Authorization header sent has already been checked by the
+    authentication classes (an invalid one is a 401).
     """
 
     def has_permission(self, request, view) -> bool:
         raw_token = request.headers.get(CL_X_TOKEN_HEADER)
         if raw_token is not None:
-            account = account_for_app_token(raw_token)
-            if account is None:
+            account_id = account_id_for_app_token(raw_token)
+            if account_id is None:
                 raise exceptions.AuthenticationFailed("Invalid CL-X-TOKEN.")
-            request.ingest_account = account
-            request.ingest_caller = f"account:{account.pk}"
+            user = request.user
+            if (
+                user is not None
+                and user.is_authenticated
+                and not memberships_of(user=user).filter(account_id=account_id).exists()
+            ):
+                raise exceptions.PermissionDenied(
+                    "The authenticated user is not a member of the account of this CL-X-TOKEN."
+                )
+            request.ingest_account_id = account_id
+            request.ingest_caller = f"account:{account_id}"
             return True
         key = request.auth
         if isinstance(key, ApiKey):
@@ -60,7 +61,7 @@ class IngestCallerPermission(BasePermission):
                 raise exceptions.PermissionDenied(
                     "This API key's owner is no longer a member of its account."
                 )
-            request.ingest_account = key.account
+            request.ingest_account_id = key.account_id
             request.ingest_caller = f"api_key:{key.pk}"
             return True
         if isinstance(key, AbstractAccessToken):
@@ -86,6 +87,6 @@ class IngestCallerPermission(BasePermission):
             raise exceptions.PermissionDenied(
                 "This OAuth2 application is not bound to an account that its owner administers."
             )
-        request.ingest_account = account
+        request.ingest_account_id = account.pk
         request.ingest_caller = f"oauth2_app:{application.pk}"
         return True

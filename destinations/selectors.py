@@ -18,7 +18,7 @@ def delivery_log_list(*, account_id: int) -> QuerySet[DeliveryLog]:
     return (
         DeliveryLog.objects.filter(account_id=account_id)
         .select_related("event")
-        .defer("event__payload")
+        .defer("event__body")
         .order_by("-received_timestamp", "-id")
     )
 

@@ -1,18 +1,61 @@
-"""Celery tasks of the destinations app: one delivery attempt, and the sweeper (on beat)."""
+"""Celery side of the destinations app: every worker process runs a delivery engine.
 
-from celery import shared_task
+Deliveries do not travel through the broker: the database is their queue (see `engine`). The
+engine starts when a worker process is ready: in each prefork child (`worker_process_init`), or in
+the worker itself for the solo and threads pools (`worker_ready`), and stops with it. The Celery
+queue itself is left to scheduled tasks, mail and housekeeping, which never wait behind a
+delivery.
+"""
 
-from destinations import services
+import logging
+
+from celery import signals
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+_engine = None
 
 
-@shared_task(name="destinations.deliver", acks_late=True, ignore_result=True)
-def deliver(log_id: int) -> str:
-    """One attempt for one log. Idempotent: a log that is finished, not due, or held by another
-    worker's live lease is skipped, so duplicate messages are harmless."""
-    return services.delivery_attempt(log_id=log_id)
+def _engine_enabled() -> bool:
+    return str(settings.DELIVERY_ENGINE).strip().lower() not in ("", "0", "off", "false", "no")
 
 
-@shared_task(name="destinations.sweep_pending_deliveries", ignore_result=True)
-def sweep_pending_deliveries() -> int:
-    """Publishes due deliveries the broker lost or never got, and re-hands expired leases."""
-    return services.deliveries_sweep()
+def engine_start() -> None:
+    global _engine
+    if _engine is not None or not _engine_enabled():
+        return
+    from destinations.engine import DeliveryEngine
+
+    _engine = DeliveryEngine().start()
+
+
+def engine_stop() -> None:
+    global _engine
+    if _engine is not None:
+        _engine.stop()
+        _engine = None
+
+
+@signals.worker_process_init.connect(dispatch_uid="destinations.engine_in_child")
+def _start_in_child(**kwargs) -> None:
+    engine_start()
+
+
+@signals.worker_process_shutdown.connect(dispatch_uid="destinations.engine_child_stop")
+def _stop_in_child(**kwargs) -> None:
+    engine_stop()
+
+
+@signals.worker_ready.connect(dispatch_uid="destinations.engine_in_worker")
+def _start_in_worker(sender=None, **kwargs) -> None:
+    from celery.concurrency.prefork import TaskPool as PreforkPool
+
+    pool = getattr(sender, "pool", None)
+    if not isinstance(pool, PreforkPool):  # prefork children start their own
+        engine_start()
+
+
+@signals.worker_shutdown.connect(dispatch_uid="destinations.engine_worker_stop")
+def _stop_in_worker(**kwargs) -> None:
+    engine_stop()

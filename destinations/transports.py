@@ -28,6 +28,7 @@ RESPONSE_BODY_KEEP_BYTES = 4096
 # Read at most this much of a response; a smaller body is read whole so the connection is reused.
 RESPONSE_BODY_READ_CAP = 64 * 1024
 USER_AGENT = "backend-webhooks/1.0"
+EVENT_TYPE_HEADER = "CL-X-EVENT-TYPE"
 
 
 class _VettedConnectionMixin:
@@ -105,14 +106,10 @@ def sign(*, secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
-def encode_body(payload: dict) -> bytes:
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def query_params(payload: dict) -> list[tuple[str, str]]:
+def query_params(body: str) -> list[tuple[str, str]]:
     """GET deliveries carry the payload as query parameters; nested values as JSON text."""
     params = []
-    for key, value in payload.items():
+    for key, value in json.loads(body).items():
         if isinstance(value, str):
             params.append((key, value))
         else:
@@ -136,30 +133,40 @@ def send(
     method: str,
     url: str,
     headers: dict,
-    payload: dict,
+    body: str,
     msg_id: str,
     timestamp: int,
-    secret: str,
+    signing_secrets: tuple[str, ...] | list[str],
+    event_type: str = "",
 ) -> HttpResult:
-    """Sends one signed delivery. Never raises for network trouble: it is returned as `error`."""
-    body = b"" if method == "GET" else encode_body(payload)
+    """Sends one signed delivery of `body` (the JSON text as ingested, byte for byte).
+
+    Never raises for network trouble: it is returned as `error`.
+    """
+    data = b"" if method == "GET" else body.encode("utf-8")
     request_headers = {"User-Agent": USER_AGENT}
     if method != "GET":
         request_headers["Content-Type"] = "application/json"
     request_headers.update(headers or {})
+    signatures = " ".join(
+        sign(secret=secret, msg_id=msg_id, timestamp=timestamp, body=data)
+        for secret in signing_secrets
+    )
     request_headers.update(
         {
             "webhook-id": msg_id,
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": sign(secret=secret, msg_id=msg_id, timestamp=timestamp, body=body),
+            "webhook-signature": signatures,
         }
     )
+    if event_type:
+        request_headers[EVENT_TYPE_HEADER] = event_type
     try:
         response = delivery_session().request(
             method,
             url,
-            params=query_params(payload) if method == "GET" else None,
-            data=body if method != "GET" else None,
+            params=query_params(body) if method == "GET" else None,
+            data=data if method != "GET" else None,
             headers=request_headers,
             timeout=(settings.DELIVERY_CONNECT_TIMEOUT, settings.DELIVERY_READ_TIMEOUT),
             allow_redirects=False,

@@ -27,6 +27,7 @@ from backend.common.exceptions import PayloadTooLarge
 from destinations import metrics, selectors, services
 from destinations.caching import logs_page_cache_key, logs_page_get, logs_page_set
 from destinations.filters import DeliveryLogFilter
+from destinations.ingest import event_ingest
 from destinations.models import DeliveryLog, Destination
 from destinations.permissions import IngestCallerPermission, require_admin
 from destinations.serializers import (
@@ -340,20 +341,21 @@ class IngestView(APIView):
 
     def post(self, request):
         try:
-            payload, event_id = self._read(request)
+            body, event_id = self._read(request)
         except exceptions.APIException:
             metrics.INGEST_REQUESTS.labels("rejected").inc()
             raise
-        event, created = services.event_ingest(
-            account=request.ingest_account, payload=payload, event_id=event_id
+        event, created = event_ingest(
+            account_id=request.ingest_account_id, body=body, event_id=event_id
         )
-        body = {"message": "Data Received", "event_id": event.event_id}
+        response = {"message": "Data Received", "event_id": event.event_id}
         if not created:
-            body["duplicate"] = True
+            response["duplicate"] = True
         metrics.INGEST_REQUESTS.labels("accepted" if created else "duplicate").inc()
-        return Response(body, status=status.HTTP_200_OK)
+        return Response(response, status=status.HTTP_200_OK)
 
-    def _read(self, request) -> tuple[dict, str | None]:
+    def _read(self, request) -> tuple[str, str | None]:
+        """The body as sent (JSON object text) and the event id; 400/413 otherwise."""
         event_id = request.headers.get(EVENT_ID_HEADER)
         if event_id is not None:
             event_id = event_id.strip()
@@ -367,14 +369,15 @@ class IngestView(APIView):
                 f"The body is larger than {settings.INGEST_MAX_BODY_BYTES} bytes."
             )
         try:
-            payload = json.loads(raw)
+            text = raw.decode("utf-8")
+            payload = json.loads(text)
         except (ValueError, UnicodeDecodeError) as exc:
             raise exceptions.ParseError() from exc
         if not isinstance(payload, dict):
             raise exceptions.ValidationError(
                 {"non_field_errors": ["The body must be a JSON object."]}
             )
-        return payload, event_id
+        return text, event_id
 
 
 class _CompatOperationIdMixin:

@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Membership
-from destinations.services import event_ingest
+from destinations.fanout import events_fan_out
+from destinations.ingest import event_ingest
 from endpoints.services import api_key_create, scheduled_task_create
 from tests.conftest import jwt_client
 from tests.destinations.factories import DestinationFactory
@@ -43,12 +44,16 @@ def test_list_endpoints_do_not_query_per_row(user, settings):
     ]
 
     def add_rows(n: int) -> None:
+        add_each(n)
+        events_fan_out()
+
+    def add_each(n: int) -> None:
         for i in range(n):
             other = AccountFactory()
             MembershipFactory(account=other, user=user, role=Membership.Role.ADMIN)
             MembershipFactory(account=account)
             DestinationFactory(account=account)
-            event_ingest(account=account, payload={"i": i})
+            event_ingest(account_id=account.pk, body=f'{{"i": {i}}}')
             api_key_create(user=user, name=f"key {i}", scopes=["read"])
             scheduled_task_create(
                 owner=user,

@@ -23,7 +23,7 @@ class EventFactory(factory.django.DjangoModelFactory):
 
     account = factory.SubFactory(AccountFactory)
     event_id = factory.Sequence(lambda n: f"evt_{n}")
-    payload = factory.LazyFunction(lambda: {"key": "value"})
+    body = '{"key": "value"}'
     received_at = factory.LazyFunction(timezone.now)
 
 

@@ -1,8 +1,9 @@
 """A programmable HTTP sink on 127.0.0.1 (threaded http.server) that records what it receives.
 
 `SinkServer.script(path, [responses])` queues responses for a path, each a dict with `status`
-(default 200), `headers`, `body`, or `hang: True` (accept, read the request, never answer until
-the server stops). Unscripted requests get 200 "ok".
+(default 200), `headers`, `body`, `delay` (seconds before answering), or `hang: True` (accept,
+read the request, never answer until the server stops). `SinkServer.default(path, response)`
+answers every unscripted request to the path so. Other requests get 200 "ok".
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class SinkServer:
     def __init__(self):
         self.requests: list[dict] = []
         self._scripts: dict[str, list[dict]] = {}
+        self._defaults: dict[str, dict] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         sink = self
@@ -40,13 +42,16 @@ class SinkServer:
                             "path": self.path,
                             "headers": {k.lower(): v for k, v in self.headers.items()},
                             "body": body,
+                            "at": time.monotonic(),
                         }
                     )
                     queue = sink._scripts.get(path_only)
-                    response = queue.pop(0) if queue else {}
+                    response = queue.pop(0) if queue else sink._defaults.get(path_only, {})
                 if response.get("hang"):
                     sink._stopping.wait(30)
                     return
+                if response.get("delay"):
+                    sink._stopping.wait(response["delay"])
                 payload = response.get("body", b"ok")
                 if isinstance(payload, str):
                     payload = payload.encode()
@@ -69,6 +74,10 @@ class SinkServer:
 
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
+
+    def default(self, path: str, response: dict) -> None:
+        with self._lock:
+            self._defaults[path] = response
 
     def script(self, path: str, responses: list[dict]) -> None:
         with self._lock:

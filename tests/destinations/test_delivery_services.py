@@ -1,4 +1,4 @@
-"""Delivery services in-process: claiming, outcomes, auto-disable, retry delays, the sweeper."""
+"""One delivery in-process through the engine's steps: claiming, outcomes, auto-disable, retries."""
 
 from datetime import timedelta
 
@@ -7,14 +7,12 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.models import Membership
+from destinations.engine import delivery_attempt
 from destinations.models import DeliveryAttempt, DeliveryLog, Destination
-from destinations.services import (
-    deliveries_sweep,
-    delivery_attempt,
-    parse_retry_after,
-    retry_delay,
-)
-from tests.destinations.factories import DeliveryLogFactory, DestinationFactory
+from destinations.outcomes import parse_retry_after, retry_delay
+from destinations.services import delivery_logs_requeue
+from tests.destinations.factories import DeliveryLogFactory, DestinationFactory, EventFactory
+from tests.destinations.sink import verify_signature
 from tests.factories import MembershipFactory, UserFactory
 
 
@@ -66,15 +64,17 @@ def test_it_fails_at_once_on_a_4xx(local_destination, sink):
     assert local_destination.consecutive_failures == 1
 
 
-def test_it_schedules_a_retry_in_the_database(local_destination, sink, settings):
-    settings.DELIVERY_COUNTDOWN_MAX_SECONDS = 0  # force the DB-driven path
+def test_it_schedules_a_retry_in_the_database(local_destination, sink):
     sink.script("/hook", [{"status": 429, "headers": {"Retry-After": "120"}}])
     log = DeliveryLogFactory(destination=local_destination)
     before = timezone.now()
     assert delivery_attempt(log_id=log.pk) == "retry"
     log.refresh_from_db()
-    assert log.status == "pending" and log.enqueued_at is None
+    assert log.status == "pending" and log.claim_token is None and log.claimed_until is None
     assert log.next_attempt_at >= before + timedelta(seconds=119)
+    # Not due yet: nothing claims it before its time.
+    assert delivery_attempt(log_id=log.pk) == "skipped"
+    assert len(sink.received()) == 1
 
 
 def test_it_disables_on_410_holds_logs_and_emails_admins(
@@ -151,26 +151,32 @@ def test_it_jitters_within_the_schedule_and_honours_retry_after(settings):
     assert parse_retry_after(None) is None
 
 
-def test_it_sweeps_due_unsent_and_expired_logs_only(destination, settings):
-    settings.DELIVERY_REQUEUE_AFTER_SECONDS = 60
-    now = timezone.now()
-    due = now - timedelta(seconds=1)
+def test_it_numbers_attempts_on_across_a_replay(local_destination, sink, settings):
+    settings.DELIVERY_RETRY_SCHEDULE = [0]  # one attempt per round
+    sink.script("/hook", [{"status": 500}, {"status": 200}])
+    log = DeliveryLogFactory(destination=local_destination)
+    assert delivery_attempt(log_id=log.pk) == "failed"
+    requeued = delivery_logs_requeue(logs=DeliveryLog.objects.filter(pk=log.pk))
+    assert requeued == 1
+    assert delivery_attempt(log_id=log.pk) == "success"
+    log.refresh_from_db()
+    assert log.attempts == 2
+    numbers = list(
+        DeliveryAttempt.objects.filter(log=log)
+        .order_by("id")
+        .values_list("attempt_number", "outcome")
+    )
+    assert numbers == [(1, "failed"), (2, "success")]
 
-    def log(**kwargs):
-        return DeliveryLogFactory(destination=destination, next_attempt_at=due, **kwargs)
 
-    unsent = log(enqueued_at=None)
-    stale = log(enqueued_at=now - timedelta(minutes=5))
-    recent = log(enqueued_at=now - timedelta(seconds=5))
-    not_due = DeliveryLogFactory(destination=destination, next_attempt_at=now + timedelta(hours=1))
-    expired = log(status=DeliveryLog.Status.IN_PROGRESS, claimed_until=due)
-    leased = log(status=DeliveryLog.Status.IN_PROGRESS, claimed_until=now + timedelta(minutes=1))
-    finished = log(status=DeliveryLog.Status.SUCCESS)
-
-    assert deliveries_sweep(now=now) == 3
-
-    swept = set(DeliveryLog.objects.filter(enqueued_at=now).values_list("id", flat=True))
-    assert swept == {unsent.pk, stale.pk, expired.pk}
-    for untouched in (recent, not_due, leased, finished):
-        untouched.refresh_from_db()
-        assert untouched.enqueued_at != now
+def test_it_delivers_the_body_byte_for_byte_with_its_signature(account, sink, allow_local):
+    destination = DestinationFactory(account=account, url=sink.url("/exact"))
+    body = '{"z":1,  "a":12345678901234567890.123456789,"u":"\\u00e9"}'
+    event = EventFactory(account=account, body=body)
+    log = DeliveryLogFactory(destination=destination, event=event)
+    assert delivery_attempt(log_id=log.pk) == "success"
+    (received,) = sink.received("/exact")
+    assert received["body"] == body.encode()
+    assert verify_signature(
+        secret=destination.signing_secret, headers=received["headers"], body=received["body"]
+    )

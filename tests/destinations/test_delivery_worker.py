@@ -1,4 +1,4 @@
-"""Delivery through a real Celery worker process to a real local HTTP sink.
+"""Delivery through a real Celery worker process (its delivery engines) to real local HTTP sinks.
 
 The worker is a separate process: the allow-list for 127.0.0.1 and the short retry schedule,
 timeouts and lease reach it through `extra_env`.
@@ -11,10 +11,12 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from destinations.models import DeliveryAttempt, DeliveryLog
-from destinations.services import event_ingest
+from destinations.ingest import event_ingest
+from destinations.models import DeliveryAttempt, DeliveryLog, Event
+from destinations.services import destination_rotate_secret
 from tests.destinations.factories import DestinationFactory
 from tests.destinations.sink import verify_signature
+from tests.factories import AccountFactory
 from tests.support.broker import broker_unreachable
 from tests.support.metrics import metric_value
 from tests.support.worker import wait_until
@@ -27,9 +29,17 @@ WORKER_ENV = {
     "DELIVERY_READ_TIMEOUT": "1",
     "DELIVERY_CONNECT_TIMEOUT": "1",
     "DELIVERY_LEASE_SECONDS": "4",
-    "DELIVERY_REQUEUE_AFTER_SECONDS": "2",
-    "DELIVERY_SWEEP_INTERVAL_SECONDS": "1",
+    "DELIVERY_CONCURRENCY": "16",
 }
+
+
+def ingest_many(account, count: int, start: int = 0) -> None:
+    for i in range(start, start + count):
+        event_ingest(account_id=account.pk, body=json.dumps({"i": i}))
+
+
+def delivered_ids(sink, path: str) -> list[str]:
+    return [r["headers"]["webhook-id"] for r in sink.received(path)]
 
 
 def final_count(**filters) -> int:
@@ -108,9 +118,8 @@ def test_it_delivers_signed_retries_and_gives_up(celery_worker_process, account,
 
 def test_it_loses_nothing_when_the_worker_is_killed(celery_worker_process, account, sink):
     destination = DestinationFactory(account=account, url=sink.url("/bulk"))
-    for i in range(500):
-        event_ingest(account=account, payload={"i": i})
-    assert DeliveryLog.objects.filter(destination=destination).count() == 500
+    sink.default("/bulk", {"delay": 0.02})  # slow enough that the kill lands mid-burst
+    ingest_many(account, 500)
 
     worker = celery_worker_process(extra_env=WORKER_ENV, beat=True, concurrency=4)
     wait_until(lambda: final_count() >= 60, timeout=40, message="no deliveries before the kill")
@@ -120,9 +129,9 @@ def test_it_loses_nothing_when_the_worker_is_killed(celery_worker_process, accou
     worker.start()
     wait_until(lambda: final_count() == 500, timeout=75, message="deliveries lost after kill")
 
-    assert DeliveryLog.objects.filter(status=DeliveryLog.Status.SUCCESS).count() == 500
-    delivered_ids = {r["headers"]["webhook-id"] for r in sink.received("/bulk")}
-    assert len(delivered_ids) == 500  # duplicates are allowed (at-least-once), losses are not
+    assert DeliveryLog.objects.filter(destination=destination, status="success").count() == 500
+    # Duplicates are allowed after a kill (at-least-once), losses are not.
+    assert len(set(delivered_ids(sink, "/bulk"))) == 500
 
 
 @pytest.mark.skipif(
@@ -133,7 +142,7 @@ def test_it_delivers_what_was_accepted_while_the_broker_was_down(
 ):
     from backend.celery import app
 
-    destination = DestinationFactory(account=account, url=sink.url("/later"))
+    DestinationFactory(account=account, url=sink.url("/later"))
     client = APIClient()
     client.credentials(HTTP_CL_X_TOKEN=str(account.app_secret_token))
     with broker_unreachable():
@@ -142,10 +151,108 @@ def test_it_delivers_what_was_accepted_while_the_broker_was_down(
             for n in range(4)
         ]
     assert statuses == [200] * 4
-    assert DeliveryLog.objects.filter(destination=destination, status="pending").count() == 4
+    # Stored and waiting for a worker's fan-out: nothing depended on the broker.
+    assert Event.objects.filter(account=account, fanned_out_at__isnull=True).count() == 4
 
     celery_worker_process(extra_env=WORKER_ENV, beat=True)
-    wait_until(lambda: final_count() == 4, timeout=40, message="sweeper did not deliver")
+    wait_until(lambda: final_count() == 4, timeout=40, message="accepted events not delivered")
     assert DeliveryLog.objects.filter(status=DeliveryLog.Status.SUCCESS).count() == 4
     assert len(sink.received("/later")) == 4
     assert app.conf.broker_url == settings.CELERY_BROKER_URL
+
+
+def test_it_fans_a_burst_out_to_every_destination_once(celery_worker_process, account, sink):
+    other = AccountFactory()
+    for path in ("/a1", "/a2"):
+        DestinationFactory(account=account, url=sink.url(path))
+    DestinationFactory(account=other, url=sink.url("/b1"))
+    ingest_many(account, 200)
+    ingest_many(other, 100, start=1000)
+
+    celery_worker_process(extra_env=WORKER_ENV, concurrency=2)
+    wait_until(lambda: final_count() == 500, timeout=60, message="burst not delivered")
+
+    assert DeliveryLog.objects.filter(status="success").count() == 500
+    for path, count in (("/a1", 200), ("/a2", 200), ("/b1", 100)):
+        ids = delivered_ids(sink, path)
+        assert len(ids) == count and len(set(ids)) == count  # none lost, none twice
+    assert DeliveryAttempt.objects.count() == 500
+
+
+def test_a_hanging_destination_does_not_hold_up_another_account(
+    celery_worker_process, account, sink
+):
+    healthy_account = AccountFactory()
+    hanging = DestinationFactory(account=account, url=sink.url("/hang"))
+    DestinationFactory(account=healthy_account, url=sink.url("/ok"))
+    sink.default("/hang", {"hang": True})
+    ingest_many(account, 100)  # first in line
+    ingest_many(healthy_account, 100, start=1000)
+
+    env = {
+        **WORKER_ENV,
+        "DELIVERY_READ_TIMEOUT": "20",
+        "DELIVERY_LEASE_SECONDS": "30",
+        "DELIVERY_CONCURRENCY": "8",
+        "DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION": "4",
+    }
+    celery_worker_process(extra_env=env, concurrency=2)
+    # Well before the hanging calls' read timeout, every healthy delivery is done.
+    wait_until(
+        lambda: (
+            DeliveryLog.objects.filter(account=healthy_account, status="success").count() == 100
+        ),
+        timeout=15,
+        message="the healthy account waited behind the hanging destination",
+    )
+    assert len(set(delivered_ids(sink, "/ok"))) == 100
+    # The hanging destination holds its cap of calls, no more; the rest of its logs wait.
+    assert 0 < len(sink.received("/hang")) <= 4
+    assert DeliveryLog.objects.filter(destination=hanging, status="pending").count() >= 96
+
+
+def test_a_broken_circuit_pauses_then_resumes_after_a_probe(celery_worker_process, account, sink):
+    DestinationFactory(account=account, url=sink.url("/flaky"))
+    sink.script("/flaky", [{"status": 503}] * 3)
+    ingest_many(account, 10)
+    env = {
+        **WORKER_ENV,
+        "DELIVERY_RETRY_SCHEDULE": "0,0,0,0",
+        "DELIVERY_BREAKER_THRESHOLD": "3",
+        "DELIVERY_BREAKER_COOLING_SECONDS": "2",
+        "DELIVERY_CONCURRENCY": "1",
+    }
+    worker = celery_worker_process(extra_env=env, concurrency=1)
+    wait_until(lambda: final_count() == 10, timeout=40, message="deliveries did not resume")
+
+    assert DeliveryLog.objects.filter(status="success").count() == 10
+    requests = sink.received("/flaky")
+    assert len(requests) == 13  # 3 failures, then the probe and the other 9
+    # After the third failure the destination paused for its cooling period before the probe.
+    assert requests[3]["at"] - requests[2]["at"] >= 1.5
+    assert "circuit open" in worker.logs()
+
+
+def test_a_secret_rotated_mid_burst_signs_every_delivery_verifiably(
+    celery_worker_process, account, sink
+):
+    destination = DestinationFactory(account=account, url=sink.url("/rot"))
+    sink.default("/rot", {"delay": 0.05})
+    old_secret = destination.signing_secret
+    ingest_many(account, 60)
+    celery_worker_process(extra_env={**WORKER_ENV, "DELIVERY_CONCURRENCY": "2"}, concurrency=1)
+    wait_until(lambda: final_count() >= 10, timeout=30, message="no deliveries before rotation")
+    new_secret = destination_rotate_secret(destination=destination, user=None).signing_secret
+    wait_until(lambda: final_count() == 60, timeout=60, message="deliveries stopped at rotation")
+
+    received = sink.received("/rot")
+    assert len({r["headers"]["webhook-id"] for r in received}) == 60
+    for r in received:
+        assert any(
+            verify_signature(secret=secret, headers=r["headers"], body=r["body"])
+            for secret in (old_secret, new_secret)
+        )
+    # What was claimed after the rotation is signed with the new secret.
+    assert verify_signature(
+        secret=new_secret, headers=received[-1]["headers"], body=received[-1]["body"]
+    )

@@ -6,8 +6,9 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from destinations.fanout import events_fan_out
+from destinations.ingest import event_ingest
 from destinations.models import DeliveryLog, Event
-from destinations.services import event_ingest
 from destinations.throttling import IngestRateThrottle
 from endpoints.services import api_key_create
 from tests.conftest import jwt_client
@@ -24,7 +25,7 @@ def token_client(account) -> APIClient:
     return client
 
 
-def test_it_stores_the_event_and_one_log_per_destination(account):
+def test_it_stores_the_event_and_the_worker_fans_it_out(account):
     active = DestinationFactory(account=account)
     inactive = DestinationFactory(account=account, is_active=False)
 
@@ -34,20 +35,57 @@ def test_it_stores_the_event_and_one_log_per_destination(account):
     event = Event.objects.get()
     assert response.json() == {"message": "Data Received", "event_id": event.event_id}
     assert event.payload == {"key": "value"} and event.account == account
+    # The request stored the event only; the fan-out (in the worker) makes one log per destination.
+    assert event.fanned_out_at is None and not DeliveryLog.objects.exists()
+    assert events_fan_out() == 1
     statuses = dict(DeliveryLog.objects.values_list("destination_id", "status"))
     assert statuses == {active.pk: "pending", inactive.pk: "held"}
+    event.refresh_from_db()
+    assert event.fanned_out_at is not None
+    assert events_fan_out() == 0  # once
+    assert DeliveryLog.objects.count() == 2
 
 
-def test_it_accepts_the_seed_003_call_with_a_jwt_and_cl_x_token(account, admin_user, other_account):
-    # The user's JWT belongs to another account's admin too: CL-X-TOKEN decides the account.
-    client = jwt_client(admin_user)
+def seed_003_client(user, account) -> APIClient:
+    """Seed 003's curl: the user's token and the account's CL-X-TOKEN together."""
+    client = jwt_client(user)
     client.credentials(
         HTTP_AUTHORIZATION=client._credentials["HTTP_AUTHORIZATION"],
-        HTTP_CL_X_TOKEN=str(other_account.app_secret_token),
+        HTTP_CL_X_TOKEN=str(account.app_secret_token),
     )
-    response = client.post(COMPAT_URL, {"key": "value"}, format="json")
-    assert response.status_code == 200
-    assert Event.objects.get().account == other_account
+    return client
+
+
+def test_it_accepts_the_seed_003_call_with_a_jwt_and_cl_x_token(account, admin_user, member_user):
+    for user in (admin_user, member_user):
+        response = seed_003_client(user, account).post(COMPAT_URL, {"k": 1}, format="json")
+        assert response.status_code == 200, response.content
+    assert Event.objects.filter(account=account).count() == 2
+
+
+def test_it_refuses_a_user_token_of_a_non_member_with_the_cl_x_token(
+    account, admin_user, other_account
+):
+    # admin_user administers `account`, not `other_account`: its CL-X-TOKEN is not theirs to use.
+    response = seed_003_client(admin_user, other_account).post(URL, {"k": 1}, format="json")
+    assert response.status_code == 403
+    assert set(response.json()) == {"error", "details"}
+    assert not Event.objects.exists()
+
+
+def test_it_stops_taking_an_old_cl_x_token_at_once_after_rotation(
+    account, admin_client, django_capture_on_commit_callbacks
+):
+    client = token_client(account)
+    assert client.post(URL, {"n": 1}, format="json").status_code == 200  # now cached
+    with django_capture_on_commit_callbacks(execute=True):
+        rotated = admin_client.post(f"/api/v1/accounts/{account.pk}/rotate-secret/")
+    assert rotated.status_code == 200
+    assert client.post(URL, {"n": 2}, format="json").status_code == 401
+    fresh = APIClient()
+    fresh.credentials(HTTP_CL_X_TOKEN=rotated.json()["app_secret_token"])
+    assert fresh.post(URL, {"n": 3}, format="json").status_code == 200
+    assert Event.objects.count() == 2
 
 
 def test_it_stores_the_event_when_the_account_has_no_destination(account):
@@ -146,6 +184,7 @@ def test_it_answers_a_repeated_event_id_once(account, destination):
     assert second.status_code == 200
     assert second.json() == {"message": "Data Received", "event_id": "order-42", "duplicate": True}
     assert Event.objects.get().payload == {"n": 1}
+    events_fan_out()
     assert DeliveryLog.objects.count() == 1
 
 
@@ -164,7 +203,7 @@ def test_it_stores_one_event_when_duplicates_race(transactional_db, account, des
     def ingest():
         try:
             barrier.wait(5)
-            results.append(event_ingest(account=account, payload={"r": 1}, event_id="race-1"))
+            results.append(event_ingest(account_id=account.pk, body='{"r":1}', event_id="race-1"))
         finally:
             connection.close()
 
@@ -177,6 +216,7 @@ def test_it_stores_one_event_when_duplicates_race(transactional_db, account, des
     assert len(results) == 4
     assert sum(1 for _, created in results if created) == 1
     assert Event.objects.filter(event_id="race-1").count() == 1
+    events_fan_out()
     assert DeliveryLog.objects.count() == 1
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
+from destinations.engine import delivery_attempt
 from destinations.models import DeliveryAttempt, DeliveryLog, Destination
-from destinations.services import delivery_attempt
 from destinations.ssrf import UnsafeDestinationError, validate_destination_url
 from tests.destinations.factories import DeliveryLogFactory, DestinationFactory
 

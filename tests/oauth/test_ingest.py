@@ -101,7 +101,9 @@ def test_it_refuses_a_token_another_user_granted_the_application(owner, ingest_a
     assert not Event.objects.exists()
 
 
-def test_it_lets_the_cl_x_token_decide_next_to_an_ingest_token(bound_app):
+def test_it_refuses_a_cl_x_token_of_an_account_the_token_user_is_not_in(bound_app):
+    # SPEC section 6: with an Authorization header, its user must be a member of the account
+    # that the CL-X-TOKEN names.
     other = AccountFactory()
     MembershipFactory(account=other)
     token = client_credentials_token(*bound_app, scope="ingest")
@@ -110,5 +112,17 @@ def test_it_lets_the_cl_x_token_decide_next_to_an_ingest_token(bound_app):
         HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_CL_X_TOKEN=str(other.app_secret_token)
     )
     response = client.post(URLS[1], {"a": 1}, format="json")
+    assert response.status_code == 403
+    assert not Event.objects.exists()
+
+
+def test_it_lets_the_cl_x_token_decide_for_a_member(bound_app, ingest_account):
+    token = client_credentials_token(*bound_app, scope="ingest")
+    client = bearer_client(token)
+    client.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        HTTP_CL_X_TOKEN=str(ingest_account.app_secret_token),
+    )
+    response = client.post(URLS[1], {"a": 1}, format="json")
     assert response.status_code == 200
-    assert Event.objects.get().account == other
+    assert Event.objects.get().account == ingest_account

@@ -1,0 +1,218 @@
+"""Attempts and their outcomes: one HTTP call per claimed job, results recorded in batches.
+
+`attempt_send` runs in an engine's thread pool and touches no database. `outcomes_record` writes a
+batch of results in one transaction: one INSERT of every attempt row, one UPDATE per group of
+successes, one per retry or failure, and the destinations' health (breaker, auto-disable). Every
+UPDATE is conditioned on the claim token, so a log another engine took over (expired lease) keeps
+that engine's result.
+"""
+
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from destinations import metrics
+from destinations.claims import DeliveryJob
+from destinations.health import destinations_health_record
+from destinations.models import DeliveryAttempt, DeliveryLog
+from destinations.transports import HttpResult, send
+
+logger = logging.getLogger(__name__)
+
+Status = DeliveryLog.Status
+Outcome = DeliveryAttempt.Outcome
+RETRYABLE_STATUS_CODES = {408, 429}
+HELD = "held"
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """What one attempt of a job produced (`outcome` is success, retry, failed or held)."""
+
+    job: DeliveryJob
+    outcome: str
+    error: str = ""
+    http: HttpResult | None = None
+    started_at: datetime | None = None
+    duration: float = 0.0
+
+    @property
+    def status_code(self) -> int | None:
+        return self.http.status_code if self.http else None
+
+
+def retry_delay(*, attempt_number: int, retry_after: float | None = None) -> float:
+    """Seconds before the attempt after `attempt_number` (1-based, within the round), jittered,
+    Retry-After honoured."""
+    schedule = settings.DELIVERY_RETRY_SCHEDULE
+    step = float(schedule[min(attempt_number, len(schedule) - 1)])
+    jitter = min(max(settings.DELIVERY_RETRY_JITTER, 0.0), 1.0)
+    delay = step * (1 - jitter) + random.uniform(0, step * jitter)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, settings.DELIVERY_RETRY_AFTER_MAX_SECONDS))
+    return delay
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds, from delta-seconds or an HTTP date; None when absent or invalid."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    return max((when - timezone.now()).total_seconds(), 0.0)
+
+
+def classify(result: HttpResult) -> tuple[str, str]:
+    """(outcome, error) of one attempt: outcome is success, retry or failed."""
+    code = result.status_code
+    if result.refused:
+        return Outcome.FAILED, f"Refused by the SSRF guard: {result.error}"
+    if code is None:
+        return Outcome.RETRY, result.error or "No response."
+    if 200 <= code < 300:
+        return Outcome.SUCCESS, ""
+    if 300 <= code < 400:
+        return (
+            Outcome.FAILED,
+            f"HTTP {code}: redirects are not followed (destination URLs must answer directly).",
+        )
+    if code in RETRYABLE_STATUS_CODES or code >= 500:
+        return Outcome.RETRY, f"HTTP {code}."
+    if code == 410:
+        return Outcome.FAILED, "HTTP 410 Gone: the destination was disabled."
+    return Outcome.FAILED, f"HTTP {code}: not retried."
+
+
+def attempt_send(job: DeliveryJob) -> AttemptResult:
+    """Makes the HTTP attempt of a claimed job (no database access: safe in any thread)."""
+    if not job.destination_active:
+        return AttemptResult(job=job, outcome=HELD)
+    started = timezone.now()
+    clock = time.monotonic()
+    http = send(
+        method=job.method,
+        url=job.url,
+        headers=job.headers,
+        body=job.body,
+        msg_id=job.msg_id,
+        timestamp=int(started.timestamp()),
+        signing_secrets=job.signing_secrets,
+        event_type=job.event_type,
+    )
+    duration = time.monotonic() - clock
+    outcome, error = classify(http)
+    if outcome == Outcome.RETRY and job.round_attempt >= len(settings.DELIVERY_RETRY_SCHEDULE):
+        outcome = Outcome.FAILED
+        error = f"{error} Giving up after {job.round_attempt} attempts."
+    return AttemptResult(
+        job=job, outcome=outcome, error=error, http=http, started_at=started, duration=duration
+    )
+
+
+def _mine(job: DeliveryJob):
+    return DeliveryLog.objects.filter(
+        pk=job.log_id, claim_token=job.claim_token, status=Status.IN_PROGRESS
+    )
+
+
+def outcomes_record(results: list[AttemptResult]) -> dict[int, str]:
+    """Writes a batch of results; returns {log_id: outcome} for the logs this engine still held
+    (a log whose lease another engine took over is left out: its result stands)."""
+    if not results:
+        return {}
+    now = timezone.now()
+    recorded: dict[int, str] = {}
+    with transaction.atomic():
+        attempts = [r for r in results if r.outcome != HELD]
+        DeliveryAttempt.objects.bulk_create(
+            [
+                DeliveryAttempt(
+                    log_id=r.job.log_id,
+                    attempt_number=r.job.attempt_number,
+                    started_at=r.started_at,
+                    duration_ms=int(r.duration * 1000),
+                    status_code=r.status_code,
+                    error=r.error[:2000],
+                    response_body=r.http.body if r.http else "",
+                    outcome=r.outcome,
+                )
+                for r in attempts
+            ]
+        )
+        released = {"claimed_until": None, "claim_token": None, "updated_at": now}
+        # Successes, grouped: one UPDATE per (claim batch, status code).
+        groups: dict[tuple, list[AttemptResult]] = {}
+        for r in results:
+            if r.outcome == Outcome.SUCCESS:
+                groups.setdefault((r.job.claim_token, r.status_code), []).append(r)
+        for (token, code), members in groups.items():
+            ids = [r.job.log_id for r in members]
+            updated = DeliveryLog.objects.filter(
+                pk__in=ids, claim_token=token, status=Status.IN_PROGRESS
+            ).update(
+                status=Status.SUCCESS,
+                next_attempt_at=None,
+                processed_timestamp=now,
+                last_status_code=code,
+                last_error="",
+                **released,
+            )
+            if updated < len(ids):
+                # Some were taken over (their token changed): find which rows were ours.
+                ids = DeliveryLog.objects.filter(
+                    pk__in=ids, status=Status.SUCCESS, processed_timestamp=now
+                ).values_list("id", flat=True)
+            for log_id in ids:
+                recorded[log_id] = Outcome.SUCCESS
+        for r in results:
+            if r.outcome == Outcome.SUCCESS:
+                continue
+            if _mine(r.job).update(**_log_changes(r, now), **released):
+                recorded[r.job.log_id] = r.outcome
+        destinations_health_record(
+            results=[r for r in attempts if r.job.log_id in recorded], now=now
+        )
+    _count(results, recorded, now)
+    return recorded
+
+
+def _log_changes(r: AttemptResult, now) -> dict:
+    """The log's new state after a held, retry or failed result."""
+    if r.outcome == HELD:
+        return {"status": Status.HELD, "next_attempt_at": None}
+    changes = {"last_status_code": r.status_code, "last_error": r.error[:2000]}
+    if r.outcome == Outcome.RETRY:
+        retry_after = parse_retry_after((r.http.headers or {}).get("Retry-After"))
+        delay = retry_delay(attempt_number=r.job.round_attempt, retry_after=retry_after)
+        return {
+            **changes,
+            "status": Status.PENDING,
+            "next_attempt_at": now + timedelta(seconds=delay),
+        }
+    return {**changes, "status": Status.FAILED, "next_attempt_at": None, "processed_timestamp": now}
+
+
+def _count(results: list[AttemptResult], recorded: dict[int, str], now) -> None:
+    for r in results:
+        if r.outcome != HELD:
+            metrics.DELIVERY_ATTEMPTS.labels(r.outcome).inc()
+            metrics.ATTEMPT_DURATION.observe(r.duration)
+        final = recorded.get(r.job.log_id)
+        if final in (Outcome.SUCCESS, Outcome.FAILED, HELD):
+            metrics.DELIVERIES.labels(final).inc()
+            if final != HELD:
+                metrics.DELIVERY_LATENCY.observe((now - r.job.received_timestamp).total_seconds())

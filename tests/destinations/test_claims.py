@@ -1,0 +1,140 @@
+"""Claims: due and expired logs only, one claim per log, per-destination caps, the breaker."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from destinations.claims import deliveries_claim
+from destinations.engine import delivery_attempt
+from destinations.models import DeliveryLog, Destination
+from destinations.outcomes import AttemptResult, outcomes_record
+from destinations.transports import HttpResult
+from tests.destinations.factories import DeliveryLogFactory, DestinationFactory
+
+Status = DeliveryLog.Status
+
+
+def test_it_claims_due_and_expired_logs_only(destination):
+    now = timezone.now()
+    due = DeliveryLogFactory(destination=destination, next_attempt_at=now - timedelta(seconds=1))
+    expired = DeliveryLogFactory(
+        destination=destination, status=Status.IN_PROGRESS, claimed_until=now - timedelta(seconds=1)
+    )
+    DeliveryLogFactory(destination=destination, next_attempt_at=now + timedelta(hours=1))
+    DeliveryLogFactory(
+        destination=destination, status=Status.IN_PROGRESS, claimed_until=now + timedelta(minutes=1)
+    )
+    for status in (Status.SUCCESS, Status.FAILED, Status.HELD):
+        DeliveryLogFactory(destination=destination, status=status)
+
+    jobs = deliveries_claim(limit=10)
+
+    assert {job.log_id for job in jobs} == {due.pk, expired.pk}
+    assert len({job.claim_token for job in jobs}) == 1
+    for log in DeliveryLog.objects.filter(pk__in=[due.pk, expired.pk]):
+        assert log.status == Status.IN_PROGRESS and log.claimed_until > now
+    # Claimed once: a second engine gets nothing.
+    assert deliveries_claim(limit=10) == []
+
+
+def test_it_caps_claims_per_destination_so_others_get_their_turn(account, settings):
+    settings.DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION = 3
+    busy = DestinationFactory(account=account)
+    quiet = DestinationFactory(account=account)
+    early = timezone.now() - timedelta(minutes=5)
+    for _ in range(20):  # a backlog that is older than anything of the quiet destination
+        DeliveryLogFactory(destination=busy, next_attempt_at=early)
+    quiet_logs = [DeliveryLogFactory(destination=quiet) for _ in range(2)]
+
+    first = deliveries_claim(limit=10)
+    by_destination = {d: [j for j in first if j.destination_id == d] for d in (busy.pk, quiet.pk)}
+    assert len(by_destination[busy.pk]) == 3
+    assert {j.log_id for j in by_destination[quiet.pk]} == {log.pk for log in quiet_logs}
+    # The busy destination is at its cap until its claims finish.
+    assert deliveries_claim(limit=10) == []
+
+
+def _result(job, status_code):
+    outcome = "success" if status_code == 200 else "retry"
+    return AttemptResult(
+        job=job,
+        outcome=outcome,
+        error="" if outcome == "success" else "down",
+        http=HttpResult(status_code=status_code),
+        started_at=timezone.now(),
+    )
+
+
+def test_it_opens_the_breaker_after_repeated_failures_and_probes_once(destination, settings):
+    settings.DELIVERY_BREAKER_THRESHOLD = 3
+    settings.DELIVERY_BREAKER_COOLING_SECONDS = 30
+    for _ in range(6):
+        DeliveryLogFactory(destination=destination)
+
+    jobs = deliveries_claim(limit=3)
+    outcomes_record([_result(job, 503) for job in jobs])
+    destination.refresh_from_db()
+    assert destination.breaker_trips == 1
+    assert destination.breaker_open_until > timezone.now() + timedelta(seconds=25)
+    # Open: nothing of it is claimed, its logs stay pending (nothing lost).
+    assert deliveries_claim(limit=10) == []
+    assert DeliveryLog.objects.filter(destination=destination, status=Status.PENDING).count() == 6
+
+    # Cooled down: half-open lets one probe through; its failure reopens for twice as long.
+    Destination.objects.filter(pk=destination.pk).update(breaker_open_until=timezone.now())
+    DeliveryLog.objects.filter(destination=destination).update(next_attempt_at=timezone.now())
+    (probe,) = deliveries_claim(limit=10)
+    assert deliveries_claim(limit=10) == []
+    outcomes_record([_result(probe, 500)])
+    destination.refresh_from_db()
+    assert destination.breaker_trips == 2
+    assert destination.breaker_open_until > timezone.now() + timedelta(seconds=55)
+
+    # The next probe succeeds: the breaker closes and the cap is the usual one again.
+    Destination.objects.filter(pk=destination.pk).update(breaker_open_until=timezone.now())
+    DeliveryLog.objects.filter(destination=destination).update(next_attempt_at=timezone.now())
+    (probe,) = deliveries_claim(limit=10)
+    outcomes_record([_result(probe, 200)])
+    destination.refresh_from_db()
+    assert (destination.breaker_trips, destination.breaker_open_until) == (0, None)
+    assert len(deliveries_claim(limit=10)) == 5
+
+
+def test_it_does_not_trip_the_breaker_on_a_refusal(destination, settings):
+    settings.DELIVERY_BREAKER_THRESHOLD = 2
+    for _ in range(3):
+        DeliveryLogFactory(destination=destination)
+    jobs = deliveries_claim(limit=3)
+    refused = HttpResult(status_code=400)
+    outcomes_record(
+        [
+            AttemptResult(
+                job=j, outcome="failed", error="400", http=refused, started_at=timezone.now()
+            )
+            for j in jobs
+        ]
+    )
+    destination.refresh_from_db()
+    assert destination.breaker_trips == 0 and destination.breaker_open_until is None
+
+
+def test_an_outcome_of_a_lost_lease_does_not_overwrite_the_new_holder(destination):
+    log = DeliveryLogFactory(destination=destination)
+    (stale,) = deliveries_claim(limit=1)
+    DeliveryLog.objects.filter(pk=log.pk).update(
+        claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+    (current,) = deliveries_claim(limit=1)
+    assert current.claim_token != stale.claim_token
+
+    assert outcomes_record([_result(stale, 200)]) == {}
+    log.refresh_from_db()
+    assert log.status == Status.IN_PROGRESS and log.claim_token == current.claim_token
+    assert outcomes_record([_result(current, 200)]) == {log.pk: "success"}
+
+
+@pytest.mark.parametrize("status", [Status.SUCCESS, Status.FAILED, Status.HELD])
+def test_a_single_attempt_skips_a_log_that_is_not_claimable(destination, status):
+    log = DeliveryLogFactory(destination=destination, status=status)
+    assert delivery_attempt(log_id=log.pk) == "skipped"
