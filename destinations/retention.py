@@ -15,12 +15,25 @@ Each batch selects at most `batch_size` ids, oldest first (`events_purgeable`):
     ORDER BY received_at, id LIMIT %(batch_size)s
 
 Indexes the query needs so that a batch costs the same whatever the table sizes (no full scan, no
-sort): on Event `(received_at, id)`, read in order from the oldest and stopped by the LIMIT; on
-DeliveryLog `(event, status)`, for the NOT EXISTS probe of each candidate (index-only). The
-foreign key's own index on DeliveryLog `event_id` serves the probe and the cascade too, one heap
-visit per log; the cascade to attempts uses the index on DeliveryAttempt `log_id`. Events held
+sort; checked with EXPLAIN on 50,000 events and 100,000 logs: an index-only scan of the first
+~1,000 entries of the Event index and one index-only probe per candidate, about 2 buffers each):
+
+    # Event.Meta.indexes: retention batches, oldest first (stopped by the LIMIT).
+    models.Index(fields=["received_at", "id"], name="dest_event_received_idx")
+    # DeliveryLog.Meta.indexes: retention's NOT EXISTS probe; holds only unfinished logs, so it
+    # stays small. Its condition must stay the query's `~Q(status__in=FINISHED_STATUSES)`.
+    models.Index(
+        fields=["event"],
+        name="dest_log_unfinished_idx",
+        condition=~Q(status__in=["success", "failed"]),
+    )
+
+Without the Event index PostgreSQL reads the whole event and log tables (seq scan, hash anti
+join, sort) for each batch. Without the partial index the foreign key's index on `event_id` serves
+the probe with a heap visit per log (about 3 buffers per candidate). The cascade to logs uses that
+foreign key index and the cascade to attempts the one on DeliveryAttempt `log_id`. Events held
 back by unfinished logs are skipped within one run by the keyset cursor; each run reads them
-again once, so a run costs batches plus the old events still waiting for their deliveries.
+again once, so a run costs its batches plus the old events still waiting for their deliveries.
 
 Each batch is one transaction: the candidates' logs and events are locked and the condition is
 checked again under the lock, so a log that a concurrent replay turned back to pending keeps its
