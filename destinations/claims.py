@@ -9,6 +9,12 @@ Isolation: a destination never holds more than `DELIVERY_MAX_IN_FLIGHT_PER_DESTI
 once (one while its circuit breaker is half-open, none while it is open). Destinations at their cap
 are left out of the query itself, so a destination with a long backlog cannot crowd the others out
 of a batch.
+
+Delivery controls (SPEC section 11), shared by every engine on every machine through the database:
+a destination with a `rate_limit` or `fifo` is claimed for only by the engine that holds its row
+lock in that turn (the others skip it). Its `rate_window_*` columns count the claims of the
+current second; a FIFO destination gets one claim at a time, always its oldest unfinished log,
+and only when that log is due (a retry waiting holds back the later ones).
 """
 
 import uuid
@@ -55,7 +61,8 @@ def _locked(queryset):
 
 
 def _caps(*, now) -> tuple[dict[int, int], set[int]]:
-    """(free slots of each busy or tripped destination, destinations to leave out)."""
+    """(free slots of each busy or tripped destination, destinations to leave out of the main
+    query)."""
     cap = settings.DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION
     in_flight = dict(
         DeliveryLog.objects.filter(status=Status.IN_PROGRESS, claimed_until__gte=now)
@@ -77,6 +84,78 @@ def _caps(*, now) -> tuple[dict[int, int], set[int]]:
     return free, {d for d, n in free.items() if n <= 0}
 
 
+def _controlled(*, now, free: dict[int, int], excluded: set[int]) -> tuple[list[dict], list[int]]:
+    """Locks the rate-limited and FIFO destinations this engine may claim for in this turn.
+
+    Returns their rows (those locked) and the FIFO ones; `free` is lowered to each rate limit's
+    remainder and `excluded` gains every controlled destination (the main query leaves them out;
+    rate-limited ones come back through `free` in the candidate filter below).
+    """
+    controlled = Destination.objects.filter(is_active=True).filter(
+        Q(fifo=True) | Q(rate_limit__isnull=False)
+    )
+    all_ids = set(controlled.values_list("id", flat=True))
+    if not all_ids:
+        return [], []
+    rows = list(
+        _locked(controlled).values(
+            "id", "fifo", "rate_limit", "rate_window_start", "rate_window_count"
+        )
+    )
+    excluded |= all_ids
+    window_start = now - timedelta(seconds=1)
+    for row in rows:
+        room = free.get(row["id"], settings.DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION)
+        if row["fifo"]:
+            room = min(room, 1)
+        if row["rate_limit"] is not None:
+            used = row["rate_window_count"] if _in_window(row, window_start) else 0
+            room = min(room, row["rate_limit"] - used)
+        free[row["id"]] = max(room, 0)
+    return rows, [row["id"] for row in rows if row["fifo"] and free[row["id"]] > 0]
+
+
+def _in_window(row: dict, window_start) -> bool:
+    return row["rate_window_start"] is not None and row["rate_window_start"] > window_start
+
+
+def _fifo_heads(*, fifo_ids: list[int], now, log_ids) -> list[tuple[int, int]]:
+    """The oldest unfinished log of each FIFO destination, when it can be claimed now."""
+    heads = []
+    for destination_id in fifo_ids:
+        head = (
+            DeliveryLog.objects.filter(
+                destination_id=destination_id, status__in=[Status.PENDING, Status.IN_PROGRESS]
+            )
+            .order_by("received_timestamp", "id")
+            .values("id", "status", "next_attempt_at", "claimed_until")
+            .first()
+        )
+        if head is None or (log_ids is not None and head["id"] not in log_ids):
+            continue
+        due = head["status"] == Status.PENDING and head["next_attempt_at"] <= now
+        expired = head["status"] == Status.IN_PROGRESS and head["claimed_until"] < now
+        if due or expired:
+            heads.append((head["id"], destination_id))
+    return heads
+
+
+def _count_rate_claims(rows: list[dict], picked_by_destination: dict[int, int], now) -> None:
+    window_start = now - timedelta(seconds=1)
+    for row in rows:
+        claimed = picked_by_destination.get(row["id"], 0)
+        if row["rate_limit"] is None or not claimed:
+            continue
+        if _in_window(row, window_start):
+            Destination.objects.filter(pk=row["id"]).update(
+                rate_window_count=F("rate_window_count") + claimed
+            )
+        else:
+            Destination.objects.filter(pk=row["id"]).update(
+                rate_window_start=now, rate_window_count=claimed
+            )
+
+
 def deliveries_claim(*, limit: int, log_ids: list[int] | None = None) -> list[DeliveryJob]:
     """Claims up to `limit` due deliveries for this engine; returns their jobs."""
     if limit <= 0:
@@ -86,10 +165,19 @@ def deliveries_claim(*, limit: int, log_ids: list[int] | None = None) -> list[De
     token = uuid.uuid4()
     with transaction.atomic():
         free, excluded = _caps(now=now)
+        paused = set(excluded)
+        controlled, fifo_ids = _controlled(now=now, free=free, excluded=excluded)
+        rate_limited = {
+            row["id"]
+            for row in controlled
+            if not row["fifo"] and row["id"] not in paused and free[row["id"]] > 0
+        }
         claimable = Q(status=Status.PENDING, next_attempt_at__lte=now) | Q(
             status=Status.IN_PROGRESS, claimed_until__lt=now
         )
-        base = DeliveryLog.objects.exclude(destination_id__in=excluded)
+        base = DeliveryLog.objects.filter(
+            ~Q(destination_id__in=excluded) | Q(destination_id__in=rate_limited)
+        )
         if log_ids is not None:
             base = base.filter(pk__in=log_ids)
         window = limit * CANDIDATES_PER_SLOT
@@ -104,17 +192,24 @@ def deliveries_claim(*, limit: int, log_ids: list[int] | None = None) -> list[De
             .order_by("next_attempt_at", "id")
             .values_list("id", "destination_id")[: max(window - len(candidates), 0)]
         )
+        candidates = (
+            _fifo_heads(fifo_ids=[d for d in fifo_ids if d not in paused], now=now, log_ids=log_ids)
+            + candidates
+        )
         picked: list[int] = []
+        picked_by_destination: dict[int, int] = {}
         for log_id, destination_id in candidates:
             room = free.get(destination_id, cap)
             if room <= 0:
                 continue
             free[destination_id] = room - 1
             picked.append(log_id)
+            picked_by_destination[destination_id] = picked_by_destination.get(destination_id, 0) + 1
             if len(picked) >= limit:
                 break
         if not picked:
             return []
+        _count_rate_claims(controlled, picked_by_destination, now)
         # The condition repeats the claimable test: without row locks (SQLite) another engine
         # may have taken a row since the select; the token tells which rows are ours.
         DeliveryLog.objects.filter(claimable, pk__in=picked).update(
@@ -129,10 +224,18 @@ def deliveries_claim(*, limit: int, log_ids: list[int] | None = None) -> list[De
             .select_related("event", "destination")
             .order_by("id")
         )
-        return [_job(log, token) for log in rows]
+        return [_job(log, token, now) for log in rows]
 
 
-def _job(log: DeliveryLog, token: uuid.UUID) -> DeliveryJob:
+def signing_secrets(destination: Destination, now) -> tuple[str, ...]:
+    """The current secret, and the previous one while its rotation's grace period lasts."""
+    expires = destination.previous_secret_expires_at
+    if destination.previous_signing_secret and expires is not None and expires > now:
+        return (destination.signing_secret, destination.previous_signing_secret)
+    return (destination.signing_secret,)
+
+
+def _job(log: DeliveryLog, token: uuid.UUID, now) -> DeliveryJob:
     destination = log.destination
     return DeliveryJob(
         log_id=log.pk,
@@ -149,5 +252,5 @@ def _job(log: DeliveryLog, token: uuid.UUID) -> DeliveryJob:
         method=destination.http_method,
         url=destination.url,
         headers=dict(destination.headers or {}),
-        signing_secrets=(destination.signing_secret,),
+        signing_secrets=signing_secrets(destination, now),
     )

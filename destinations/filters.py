@@ -15,6 +15,7 @@ class IntegerFilter(django_filters.NumberFilter):
 class DeliveryLogFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=DeliveryLog.Status.choices)
     event_id = django_filters.CharFilter(field_name="event__event_id", max_length=255)
+    event_type = django_filters.CharFilter(field_name="event__event_type", max_length=100)
     destination_id = IntegerFilter(field_name="destination_id", min_value=1)
     received_timestamp__gte = django_filters.IsoDateTimeFilter(
         field_name="received_timestamp", lookup_expr="gte"
@@ -28,6 +29,7 @@ class DeliveryLogFilter(django_filters.FilterSet):
         fields = [
             "status",
             "event_id",
+            "event_type",
             "destination_id",
             "received_timestamp__gte",
             "received_timestamp__lte",

@@ -21,6 +21,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Membership
+from destinations.event_types import SYSTEM_DESTINATION_DISABLED
+from destinations.ingest import system_event_emit
 from destinations.models import DeliveryAttempt, Destination
 from destinations.services import hold_pending_logs
 
@@ -117,7 +119,8 @@ def _record_failures(*, destination_id: int, failed: list, now) -> None:
 
 @transaction.atomic
 def destination_disable(*, destination_id: int, reason: str) -> bool:
-    """Disables an active destination, holds its pending logs and emails the account's admins."""
+    """Disables an active destination (automatically): holds its pending logs, emits
+    `system.destination.disabled` and emails the account's admins."""
     now = timezone.now()
     changed = Destination.objects.filter(pk=destination_id, is_active=True).update(
         is_active=False, disabled_reason=reason[:255], disabled_at=now, updated_at=now
@@ -126,6 +129,17 @@ def destination_disable(*, destination_id: int, reason: str) -> bool:
         return False
     destination = Destination.objects.get(pk=destination_id)
     hold_pending_logs(destination=destination)
+    system_event_emit(
+        account_id=destination.account_id,
+        event_type=SYSTEM_DESTINATION_DISABLED,
+        payload={
+            "destination_id": destination.pk,
+            "url": destination.url,
+            "reason": reason,
+            "disabled_at": now.isoformat(),
+        },
+        about_destination_id=destination.pk,
+    )
     logger.warning("Destination %s disabled: %s", destination_id, reason)
     transaction.on_commit(
         lambda: destination_notify_disabled(destination_id=destination_id, reason=reason)

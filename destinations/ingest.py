@@ -5,12 +5,14 @@ found again by every engine's fan-out query, so a crash, a broker outage or a wo
 at ingest time loses nothing and the request never waits on anything but the database.
 """
 
+import json
 import uuid
 from contextlib import nullcontext
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from destinations.event_types import validate_product_event_type
 from destinations.models import Event
 
 
@@ -45,3 +47,20 @@ def event_ingest(
             raise
         return Event.objects.get(account_id=account_id, event_id=event_id), False
     return event, True
+
+
+def system_event_emit(
+    *, account_id: int, event_type: str, payload: dict, about_destination_id: int
+) -> Event:
+    """Stores an operational event (`system.*`) of the account; it goes through the same
+    pipeline to the destinations that subscribe to it, never to the one it is about. Call it
+    inside the transaction that records what happened, so both are kept or neither."""
+    validate_product_event_type(event_type)
+    return Event.objects.create(
+        account_id=account_id,
+        event_id=new_event_id(),
+        event_type=event_type,
+        body=json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str),
+        received_at=timezone.now(),
+        about_destination_id=about_destination_id,
+    )

@@ -9,14 +9,18 @@ import json
 import secrets
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 from accounts.models import Account
 from backend.common.models import BaseModel
+from destinations.event_types import validate_event_types
+from destinations.rules import validate_rule
 from destinations.validators import validate_headers, validate_safe_url
 
 SIGNING_SECRET_PREFIX = "whsec_"
+MAX_RATE_LIMIT = 10_000
 
 
 def generate_signing_secret() -> str:
@@ -39,7 +43,35 @@ class Destination(BaseModel):
     http_method = models.CharField(max_length=6, choices=HttpMethod.choices, default="POST")
     headers = models.JSONField(default=dict, blank=True, validators=[validate_headers])
     signing_secret = models.CharField(max_length=128, default=generate_signing_secret)
+    # Secret rotation overlap: the old secret signs too until it expires (both `v1,` signatures).
+    previous_signing_secret = models.CharField(max_length=128, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
+    # Delivery controls (SPEC section 11); every one optional, the defaults behave as before.
+    event_types = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_event_types],
+        help_text="Exact types or prefix.* patterns; empty: all.",
+    )
+    filter = models.JSONField(
+        null=True,
+        blank=True,
+        validators=[validate_rule],
+        help_text="A rule the event payload must match.",
+    )
+    rate_limit = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_RATE_LIMIT)],
+        help_text="Deliveries per second at most (null: no limit).",
+    )
+    fifo = models.BooleanField(
+        default=False, help_text="One delivery at a time, in the order the events came in."
+    )
+    # Rate limit accounting shared by every engine: deliveries claimed in the current second.
+    rate_window_start = models.DateTimeField(null=True, blank=True)
+    rate_window_count = models.PositiveIntegerField(default=0)
     disabled_reason = models.CharField(max_length=255, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
     # Failure tracking for auto-disable: reset by any successful attempt.
@@ -98,6 +130,8 @@ class Event(models.Model):
     body = models.TextField()
     received_at = models.DateTimeField()
     fanned_out_at = models.DateTimeField(null=True, blank=True)
+    # An operational (system.*) event names the destination it is about: it never goes there.
+    about_destination_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -114,6 +148,8 @@ class Event(models.Model):
                 name="dest_event_fanout_idx",
                 condition=Q(fanned_out_at__isnull=True),
             ),
+            # Retention batches, oldest first (stopped by the LIMIT).
+            models.Index(fields=["received_at", "id"], name="dest_event_received_idx"),
         ]
 
     def __str__(self) -> str:
@@ -192,6 +228,19 @@ class DeliveryLog(BaseModel):
             ),
             # Logs list: "has anything changed" (the cache key's freshness stamp).
             models.Index(fields=["account", "updated_at"], name="dest_log_account_upd_idx"),
+            # Retention's NOT EXISTS probe; holds only unfinished logs, so it stays small. Its
+            # condition must stay retention's `~Q(status__in=FINISHED_STATUSES)`.
+            models.Index(
+                fields=["event"],
+                name="dest_log_unfinished_idx",
+                condition=~Q(status__in=["success", "failed"]),
+            ),
+            # FIFO destinations: the oldest unfinished log is the head of the line.
+            models.Index(
+                fields=["destination", "received_timestamp", "id"],
+                name="dest_log_fifo_head_idx",
+                condition=Q(status__in=["pending", "in_progress"]),
+            ),
         ]
         constraints = [
             # Fan-out runs at least once: a second run must not create a second log.

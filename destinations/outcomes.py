@@ -20,7 +20,9 @@ from django.utils import timezone
 
 from destinations import metrics
 from destinations.claims import DeliveryJob
+from destinations.event_types import SYSTEM_DELIVERY_FAILED, is_system_event_type
 from destinations.health import destinations_health_record
+from destinations.ingest import system_event_emit
 from destinations.models import DeliveryAttempt, DeliveryLog
 from destinations.transports import HttpResult, send
 
@@ -186,6 +188,9 @@ def outcomes_record(results: list[AttemptResult]) -> dict[int, str]:
         destinations_health_record(
             results=[r for r in attempts if r.job.log_id in recorded], now=now
         )
+        for r in results:
+            if recorded.get(r.job.log_id) == Outcome.FAILED:
+                _emit_delivery_failed(r)
     _count(results, recorded, now)
     return recorded
 
@@ -204,6 +209,26 @@ def _log_changes(r: AttemptResult, now) -> dict:
             "next_attempt_at": now + timedelta(seconds=delay),
         }
     return {**changes, "status": Status.FAILED, "next_attempt_at": None, "processed_timestamp": now}
+
+
+def _emit_delivery_failed(r: AttemptResult) -> None:
+    """`system.delivery.failed` for a log that finally failed; an operational event's own
+    failure emits nothing (no loop)."""
+    if is_system_event_type(r.job.event_type):
+        return
+    system_event_emit(
+        account_id=r.job.account_id,
+        event_type=SYSTEM_DELIVERY_FAILED,
+        payload={
+            "log_id": r.job.log_id,
+            "event_id": r.job.msg_id,
+            "destination_id": r.job.destination_id,
+            "attempts": r.job.attempt_number,
+            "last_status_code": r.status_code,
+            "last_error": r.error[:2000],
+        },
+        about_destination_id=r.job.destination_id,
+    )
 
 
 def _count(results: list[AttemptResult], recorded: dict[int, str], now) -> None:

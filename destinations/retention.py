@@ -47,6 +47,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from destinations.caching import logs_version_bump
 from destinations.models import DeliveryAttempt, DeliveryLog, Event
 
 DEFAULT_RETENTION_DAYS = 30
@@ -75,7 +76,8 @@ def events_purgeable(
     *, cutoff: datetime, after: tuple[datetime, int] | None = None
 ) -> QuerySet[Event]:
     """Old events whose logs are all finished, oldest first (slice it: it is the batch query)."""
-    events = Event.objects.filter(received_at__lt=cutoff)
+    # An event not fanned out yet has no logs *yet*: it is never old enough to go.
+    events = Event.objects.filter(received_at__lt=cutoff, fanned_out_at__isnull=False)
     if after is not None:
         received_at, event_id = after
         # The plain lower bound lets the index range start at the cursor; the OR breaks ties.
@@ -112,6 +114,11 @@ def _purge_batch(
             .values_list("id", flat=True)
         )
         if deletable:
+            account_ids = set(
+                Event.objects.filter(id__in=deletable).values_list("account_id", flat=True)
+            )
+            # Deletes leave no newer row behind: make the cached logs pages unreachable.
+            transaction.on_commit(lambda: logs_version_bump(account_ids=account_ids))
             # Attempts first in one statement; Django's cascade would load them per log.
             DeliveryAttempt.objects.filter(log__event__in=deletable).delete()
             _, per_model = Event.objects.filter(id__in=deletable).only("id").delete()

@@ -1,9 +1,23 @@
 """Input and output serializers of the destinations API."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from backend.common.serializers import StrictSerializer
-from destinations.models import DeliveryAttempt, DeliveryLog, Destination
+from destinations.event_types import validate_event_types
+from destinations.models import MAX_RATE_LIMIT, DeliveryAttempt, DeliveryLog, Destination
+from destinations.payloads import payload_for_api
+from destinations.rules import validate_rule
+
+MAX_GRACE_SECONDS = 7 * 86400
+DEFAULT_GRACE_SECONDS = 86400
+
+
+def _django_to_drf(validator, value):
+    try:
+        return validator(value)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages) from exc
 
 
 class DestinationInputSerializer(StrictSerializer):
@@ -13,6 +27,29 @@ class DestinationInputSerializer(StrictSerializer):
     http_method = serializers.ChoiceField(choices=Destination.HttpMethod.choices, required=False)
     headers = serializers.JSONField(required=False)
     is_active = serializers.BooleanField(required=False)
+    event_types = serializers.JSONField(
+        required=False,
+        help_text="Event types to receive: exact names or prefix.* patterns (at most 50); "
+        "empty (default): every event except system.* ones.",
+    )
+    filter = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text='A rule on the payload, e.g. {"order.total": {"$gte": 100}}; operators $eq $ne '
+        "$in $nin $gt $gte $lt $lte $exists $and $or $not. null: every event.",
+    )
+    rate_limit = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=MAX_RATE_LIMIT,
+        help_text="Deliveries per second at most; more wait (none is dropped). null: no limit.",
+    )
+    fifo = serializers.BooleanField(
+        required=False,
+        help_text="One delivery at a time in the order events came in; a retry holds back the "
+        "later ones.",
+    )
 
     def validate_http_method(self, value: str) -> str:
         return value.upper()
@@ -22,6 +59,12 @@ class DestinationInputSerializer(StrictSerializer):
         if isinstance(data, dict) and isinstance(data.get("http_method"), str):
             data = {**data, "http_method": data["http_method"].upper()}
         return super().to_internal_value(data)
+
+    def validate_event_types(self, value):
+        return _django_to_drf(validate_event_types, [] if value is None else value)
+
+    def validate_filter(self, value):
+        return None if value is None else _django_to_drf(validate_rule, value)
 
     def validate_headers(self, value):
         if value is None:
@@ -50,10 +93,15 @@ class DestinationOutputSerializer(serializers.ModelSerializer):
             "http_method",
             "headers",
             "is_active",
+            "event_types",
+            "filter",
+            "rate_limit",
+            "fifo",
             "disabled_reason",
             "disabled_at",
             "consecutive_failures",
             "signing_secret",
+            "previous_secret_expires_at",
             "created_by",
             "updated_by",
             "created_at",
@@ -87,6 +135,7 @@ class DeliveryLogSerializer(serializers.ModelSerializer):
     """A delivery log as listed."""
 
     event_id = serializers.CharField(source="event.event_id", read_only=True)
+    event_type = serializers.CharField(source="event.event_type", read_only=True)
     destination_id = serializers.IntegerField(read_only=True)
     account = serializers.IntegerField(source="account_id", read_only=True)
 
@@ -95,6 +144,7 @@ class DeliveryLogSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "event_id",
+            "event_type",
             "destination_id",
             "account",
             "status",
@@ -113,12 +163,28 @@ class DeliveryLogSerializer(serializers.ModelSerializer):
 class DeliveryLogDetailSerializer(DeliveryLogSerializer):
     """A delivery log with its payload and every attempt."""
 
-    payload = serializers.JSONField(source="event.payload", read_only=True)
+    payload = serializers.SerializerMethodField(
+        help_text="The event's JSON body (numbers that a double cannot hold exactly are shown as "
+        "their text; the delivered body is byte for byte what was ingested)."
+    )
     delivery_attempts = DeliveryAttemptSerializer(source="attempt_set", many=True, read_only=True)
 
     class Meta(DeliveryLogSerializer.Meta):
         fields = [*DeliveryLogSerializer.Meta.fields, "payload", "delivery_attempts"]
         read_only_fields = fields
+
+    def get_payload(self, log) -> dict:
+        return payload_for_api(log.event.body)
+
+
+class RotateSecretInputSerializer(StrictSerializer):
+    grace_seconds = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=MAX_GRACE_SECONDS,
+        default=DEFAULT_GRACE_SECONDS,
+        help_text="Seconds the old secret keeps signing too (both v1 signatures); 0: none.",
+    )
 
 
 class ReplayInputSerializer(StrictSerializer):

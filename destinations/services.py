@@ -7,6 +7,7 @@ A log in the queue is simply `pending` with `next_attempt_at` due: nothing here 
 """
 
 import logging
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F
@@ -19,6 +20,16 @@ from destinations.models import DeliveryLog, Destination, generate_signing_secre
 logger = logging.getLogger(__name__)
 
 Status = DeliveryLog.Status
+UPDATABLE_FIELDS = (
+    "url",
+    "http_method",
+    "headers",
+    "is_active",
+    "event_types",
+    "filter",
+    "rate_limit",
+    "fifo",
+)
 
 
 # --- Destinations ---------------------------------------------------------------------------
@@ -26,7 +37,17 @@ Status = DeliveryLog.Status
 
 @transaction.atomic
 def destination_create(
-    *, account: Account, user, url: str, http_method: str = "POST", headers=None, is_active=True
+    *,
+    account: Account,
+    user,
+    url: str,
+    http_method: str = "POST",
+    headers=None,
+    is_active=True,
+    event_types=None,
+    filter=None,  # noqa: A002 - the API field's name
+    rate_limit=None,
+    fifo=False,
 ) -> Destination:
     destination = Destination(
         account=account,
@@ -34,6 +55,10 @@ def destination_create(
         http_method=http_method,
         headers=headers or {},
         is_active=is_active,
+        event_types=event_types or [],
+        filter=filter,
+        rate_limit=rate_limit,
+        fifo=fifo,
         created_by=user,
         updated_by=user,
     )
@@ -44,10 +69,10 @@ def destination_create(
 
 @transaction.atomic
 def destination_update(*, destination: Destination, user, data: dict) -> Destination:
-    """Applies url/http_method/headers/is_active; re-enabling re-queues the held logs."""
+    """Applies the fields given; re-enabling re-queues the held logs."""
     destination = Destination.objects.select_for_update().get(pk=destination.pk)
     was_active, old_url = destination.is_active, destination.url
-    for field in ("url", "http_method", "headers", "is_active"):
+    for field in UPDATABLE_FIELDS:
         if field in data:
             setattr(destination, field, data[field])
     destination.updated_by = user
@@ -81,10 +106,28 @@ def destination_delete(*, destination: Destination) -> None:
 
 
 @transaction.atomic
-def destination_rotate_secret(*, destination: Destination, user) -> Destination:
+def destination_rotate_secret(
+    *, destination: Destination, user, grace_seconds: int = 86400
+) -> Destination:
+    """A new signing secret; the old one keeps signing too for `grace_seconds` (0: stops now)."""
+    destination = Destination.objects.select_for_update().get(pk=destination.pk)
+    if grace_seconds > 0:
+        destination.previous_signing_secret = destination.signing_secret
+        destination.previous_secret_expires_at = timezone.now() + timedelta(seconds=grace_seconds)
+    else:
+        destination.previous_signing_secret = ""
+        destination.previous_secret_expires_at = None
     destination.signing_secret = generate_signing_secret()
     destination.updated_by = user
-    destination.save(update_fields=["signing_secret", "updated_by", "updated_at"])
+    destination.save(
+        update_fields=[
+            "signing_secret",
+            "previous_signing_secret",
+            "previous_secret_expires_at",
+            "updated_by",
+            "updated_at",
+        ]
+    )
     return destination
 
 

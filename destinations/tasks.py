@@ -9,7 +9,7 @@ delivery.
 
 import logging
 
-from celery import signals
+from celery import shared_task, signals
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
@@ -59,3 +59,11 @@ def _start_in_worker(sender=None, **kwargs) -> None:
 @signals.worker_shutdown.connect(dispatch_uid="destinations.engine_worker_stop")
 def _stop_in_worker(**kwargs) -> None:
     engine_stop()
+
+
+@shared_task(name="destinations.purge_old_events", ignore_result=True)
+def purge_old_events() -> int:
+    """Retention (beat): deletes old events whose deliveries all finished, in bounded batches."""
+    from destinations.retention import events_purge
+
+    return events_purge(batch_size=settings.EVENT_RETENTION_BATCH)

@@ -6,9 +6,6 @@ original name. So what was checked is what is connected to, even if DNS changes 
 Redirects are never followed and proxies from the environment are ignored.
 """
 
-import base64
-import hashlib
-import hmac
 import json
 import threading
 from dataclasses import dataclass
@@ -21,7 +18,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util import connection as connection_util
 
-from destinations.models import SIGNING_SECRET_PREFIX
+from destinations.signing import sign
 from destinations.ssrf import UnsafeDestinationError, resolve_safe_address
 
 RESPONSE_BODY_KEEP_BYTES = 4096
@@ -95,17 +92,6 @@ def delivery_session() -> requests.Session:
     return session
 
 
-def sign(*, secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
-    """Standard Webhooks signature: `v1,` + base64(HMAC-SHA256(key, "{id}.{ts}.{body}"))."""
-    raw = (
-        secret[len(SIGNING_SECRET_PREFIX) :] if secret.startswith(SIGNING_SECRET_PREFIX) else secret
-    )
-    key = base64.b64decode(raw)
-    to_sign = f"{msg_id}.{timestamp}.".encode() + body
-    digest = hmac.new(key, to_sign, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode("ascii")
-
-
 def query_params(body: str) -> list[tuple[str, str]]:
     """GET deliveries carry the payload as query parameters; nested values as JSON text."""
     params = []
@@ -148,10 +134,7 @@ def send(
     if method != "GET":
         request_headers["Content-Type"] = "application/json"
     request_headers.update(headers or {})
-    signatures = " ".join(
-        sign(secret=secret, msg_id=msg_id, timestamp=timestamp, body=data)
-        for secret in signing_secrets
-    )
+    signatures = sign(secrets=signing_secrets, msg_id=msg_id, timestamp=timestamp, body=data)
     request_headers.update(
         {
             "webhook-id": msg_id,

@@ -4,10 +4,10 @@ Views are thin: they resolve the caller's membership (404 for outsiders, 403 for
 role), validate with an input serializer, call a service and render an output serializer.
 """
 
-import json
 import logging
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -26,9 +26,11 @@ from accounts.selectors import memberships_of
 from backend.common.exceptions import PayloadTooLarge
 from destinations import metrics, selectors, services
 from destinations.caching import logs_page_cache_key, logs_page_get, logs_page_set
+from destinations.event_types import validate_ingest_event_type
 from destinations.filters import DeliveryLogFilter
 from destinations.ingest import event_ingest
 from destinations.models import DeliveryLog, Destination
+from destinations.payloads import PayloadError, parse_ingest_body
 from destinations.permissions import IngestCallerPermission, require_admin
 from destinations.serializers import (
     DeliveryLogDetailSerializer,
@@ -38,6 +40,7 @@ from destinations.serializers import (
     IngestResponseSerializer,
     ReplayInputSerializer,
     ReplayOutputSerializer,
+    RotateSecretInputSerializer,
 )
 from destinations.throttling import IngestRateThrottle
 from endpoints.permissions import ApiKeyScopePermission
@@ -45,6 +48,7 @@ from endpoints.permissions import ApiKeyScopePermission
 logger = logging.getLogger(__name__)
 
 EVENT_ID_HEADER = "CL-X-EVENT-ID"
+EVENT_TYPE_HEADER = "CL-X-EVENT-TYPE"
 MAX_EVENT_ID_LENGTH = 255
 ERROR_RESPONSES = {
     400: OpenApiResponse(description="Invalid input"),
@@ -163,14 +167,25 @@ class DestinationViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Rotate the signing secret (account Admins); the new secret is returned",
-        request=None,
+        description=(
+            "The old secret keeps signing too for `grace_seconds` (default 86400, at most 604800; "
+            "0 ends it at once): deliveries carry `v1,<new> v1,<old>` in `webhook-signature` until "
+            "`previous_secret_expires_at`."
+        ),
+        request=RotateSecretInputSerializer,
         responses={200: DestinationOutputSerializer, **ERROR_RESPONSES},
     )
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request, pk=None):
         destination, membership = self._object_and_membership()
         require_admin(membership, "rotate signing secrets")
-        destination = services.destination_rotate_secret(destination=destination, user=request.user)
+        serializer = RotateSecretInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        destination = services.destination_rotate_secret(
+            destination=destination,
+            user=request.user,
+            grace_seconds=serializer.validated_data["grace_seconds"],
+        )
         return self._render(destination, membership)
 
 
@@ -179,6 +194,7 @@ class DestinationViewSet(viewsets.GenericViewSet):
 LOG_FILTER_PARAMETERS = [
     OpenApiParameter("status", OpenApiTypes.STR, enum=DeliveryLog.Status.values),
     OpenApiParameter("event_id", OpenApiTypes.STR),
+    OpenApiParameter("event_type", OpenApiTypes.STR),
     OpenApiParameter("destination_id", OpenApiTypes.INT),
     OpenApiParameter("received_timestamp__gte", OpenApiTypes.DATETIME),
     OpenApiParameter("received_timestamp__lte", OpenApiTypes.DATETIME),
@@ -304,6 +320,12 @@ class DeliveryLogViewSet(viewsets.GenericViewSet):
     parameters=[
         OpenApiParameter("CL-X-TOKEN", OpenApiTypes.UUID, OpenApiParameter.HEADER),
         OpenApiParameter(EVENT_ID_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER),
+        OpenApiParameter(
+            EVENT_TYPE_HEADER,
+            OpenApiTypes.STR,
+            OpenApiParameter.HEADER,
+            description="1 to 100 of A-Z a-z 0-9 _ . : - (e.g. order.created); system.* is reserved",
+        ),
     ],
     responses={
         200: IngestResponseSerializer,
@@ -341,12 +363,15 @@ class IngestView(APIView):
 
     def post(self, request):
         try:
-            body, event_id = self._read(request)
+            body, event_id, event_type = self._read(request)
         except exceptions.APIException:
             metrics.INGEST_REQUESTS.labels("rejected").inc()
             raise
         event, created = event_ingest(
-            account_id=request.ingest_account_id, body=body, event_id=event_id
+            account_id=request.ingest_account_id,
+            body=body,
+            event_id=event_id,
+            event_type=event_type,
         )
         response = {"message": "Data Received", "event_id": event.event_id}
         if not created:
@@ -354,8 +379,8 @@ class IngestView(APIView):
         metrics.INGEST_REQUESTS.labels("accepted" if created else "duplicate").inc()
         return Response(response, status=status.HTTP_200_OK)
 
-    def _read(self, request) -> tuple[str, str | None]:
-        """The body as sent (JSON object text) and the event id; 400/413 otherwise."""
+    def _read(self, request) -> tuple[str, str | None, str]:
+        """The body as sent (JSON object text), the event id and type; 400/413 otherwise."""
         event_id = request.headers.get(EVENT_ID_HEADER)
         if event_id is not None:
             event_id = event_id.strip()
@@ -363,21 +388,22 @@ class IngestView(APIView):
                 raise exceptions.ValidationError(
                     {EVENT_ID_HEADER: [f"Must be 1 to {MAX_EVENT_ID_LENGTH} printable characters."]}
                 )
+        event_type = request.headers.get(EVENT_TYPE_HEADER)
+        if event_type is not None:
+            try:
+                event_type = validate_ingest_event_type(event_type.strip())
+            except DjangoValidationError as exc:
+                raise exceptions.ValidationError({EVENT_TYPE_HEADER: exc.messages}) from exc
         raw = request.body  # Django's own cap (DATA_UPLOAD_MAX_MEMORY_SIZE) applies first
         if len(raw) > settings.INGEST_MAX_BODY_BYTES:
             raise PayloadTooLarge(
                 f"The body is larger than {settings.INGEST_MAX_BODY_BYTES} bytes."
             )
         try:
-            text = raw.decode("utf-8")
-            payload = json.loads(text)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise exceptions.ParseError() from exc
-        if not isinstance(payload, dict):
-            raise exceptions.ValidationError(
-                {"non_field_errors": ["The body must be a JSON object."]}
-            )
-        return text, event_id
+            parsed = parse_ingest_body(raw)
+        except PayloadError as exc:
+            raise exceptions.ValidationError({"body": [exc.message]}) from exc
+        return parsed.text, event_id, event_type or ""
 
 
 class _CompatOperationIdMixin:

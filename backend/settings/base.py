@@ -519,6 +519,13 @@ DESTINATION_MAX_HEADERS = env.int("DESTINATION_MAX_HEADERS", default=20)
 LOGS_CACHE_SECONDS = env.int("LOGS_CACHE_SECONDS", default=300)
 # CL-X-TOKEN → account in the shared cache (a rotation drops the old token at once).
 APP_TOKEN_CACHE_SECONDS = env.int("APP_TOKEN_CACHE_SECONDS", default=300)
+# Retention: events older than this whose deliveries all finished are deleted (0 keeps all).
+EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=30)
+EVENT_RETENTION_BATCH = env.int("EVENT_RETENTION_BATCH", default=1000)
+CELERY_BEAT_SCHEDULE["destinations-purge-old-events"] = {
+    "task": "destinations.purge_old_events",
+    "schedule": crontab(minute=23),  # hourly, in bounded batches
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's virtual transports sleep polling_interval (default 1 s) whenever the prefetch window
     # is full, which caps a worker at ~concurrency deliveries per second on the embedded broker.

@@ -25,6 +25,8 @@ class EventFactory(factory.django.DjangoModelFactory):
     event_id = factory.Sequence(lambda n: f"evt_{n}")
     body = '{"key": "value"}'
     received_at = factory.LazyFunction(timezone.now)
+    # Factory logs are made directly: their event counts as fanned out.
+    fanned_out_at = factory.SelfAttribute("received_at")
 
 
 class DeliveryLogFactory(factory.django.DjangoModelFactory):

@@ -246,3 +246,26 @@ def test_it_counts_ingest_outcomes_on_the_web_metrics(account, api_client):
     assert metric_value(metrics, name, outcome="accepted") == 2
     assert metric_value(metrics, name, outcome="duplicate") == 1
     assert metric_value(metrics, name, outcome="rejected") == 1
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"a": NaN}', b'{"a": Infinity}', b'{"a": -Infinity}', b"[" * 100_000 + b"]" * 100_000,
+     b'{"a": 1', b"\xff\xfe", b'"just a string"', b""],
+)  # fmt: skip
+def test_it_refuses_bodies_json_or_the_database_would_choke_on_with_a_400(account, raw):
+    response = token_client(account).post(URL, raw, content_type="application/json")
+    assert response.status_code == 400, response.content[:200]
+    assert set(response.json()) == {"error", "details"}
+    assert not Event.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"big": 12345678901234567890.123456789}', b'{"huge": 1e400}', b'{"nul": "a\\u0000b"}',
+     b'{"lone": "\\ud800"}', b'{"z": 1,   "a": [1.0, 2.50]}'],
+)  # fmt: skip
+def test_it_keeps_unusual_but_valid_bodies_exactly_as_sent(account, raw):
+    response = token_client(account).post(URL, raw, content_type="application/json")
+    assert response.status_code == 200, response.content
+    assert Event.objects.get().body.encode() == raw

@@ -47,6 +47,7 @@ def test_it_lists_logs_newest_first_with_their_shape(member_client, account, log
     assert row == {
         "id": logs[2].pk,
         "event_id": logs[2].event.event_id,
+        "event_type": "",
         "destination_id": logs[2].destination_id,
         "account": account.pk,
         "status": "held",

@@ -199,3 +199,21 @@ def test_the_batch_query_can_run_on_the_proposed_indexes_alone(events):
     assert "dest_log_unfinished_idx" in plan
     assert "Seq Scan" not in plan
     assert "Sort" not in plan
+
+
+def test_an_old_event_not_fanned_out_yet_is_kept(account):
+    old = timezone.now() - timedelta(days=40)
+    waiting = EventFactory(account=account, received_at=old, fanned_out_at=None)
+    assert events_purge() == 0
+    assert Event.objects.filter(pk=waiting.pk).exists()
+
+
+def test_the_beat_task_is_scheduled_and_purges(events, settings):
+    from destinations.tasks import purge_old_events
+
+    scheduled = settings.CELERY_BEAT_SCHEDULE["destinations-purge-old-events"]
+    assert scheduled["task"] == "destinations.purge_old_events"
+    settings.EVENT_RETENTION_BATCH = 1
+    before = Event.objects.count()
+    deleted = purge_old_events()
+    assert deleted > 0 and Event.objects.count() == before - deleted
