@@ -6,6 +6,7 @@ command runs web + worker + beat. `DATABASE_URL` / `REDIS_URL` switch to Postgre
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -16,8 +17,8 @@ VAR_DIR.mkdir(exist_ok=True)
 API_VERSION = "1.0.0"
 API_NAME = "Backend API"
 
-DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env_secret("SECRET_KEY")
+DEBUG: bool = env.bool("DEBUG", default=True)
+SECRET_KEY: str = env_secret("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         sys.exit("SECRET_KEY must be set when DEBUG is off (set SECRET_KEY or SECRET_KEY_FILE).")
@@ -27,7 +28,7 @@ ENVIRONMENT = env.str("ENVIRONMENT", default="development" if DEBUG else "produc
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-INSTALLED_APPS = [
+INSTALLED_APPS: list[str] = [
     "django_prometheus",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -49,7 +50,7 @@ INSTALLED_APPS = [
     "destinations",
 ]
 
-MIDDLEWARE = [
+MIDDLEWARE: list[str] = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "backend.common.middleware.RequestIdMiddleware",
     "backend.common.middleware.JsonErrorMiddleware",
@@ -117,7 +118,7 @@ if env.str("TEST_DATABASE_NAME", default=""):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache -----------------------------------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL: str = env.str("REDIS_URL", default="")
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=1.0)
 if REDIS_URL:
     CACHES = {
@@ -145,7 +146,7 @@ else:
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
-AUTHENTICATION_BACKENDS = ["users.backends.EmailOrUsernameBackend"]
+AUTHENTICATION_BACKENDS: list[str] = ["users.backends.EmailOrUsernameBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -158,7 +159,7 @@ LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
 
 # --- REST framework, schema ---------------------------------------------------------------------
 MAX_PAGE_SIZE = env.int("MAX_PAGE_SIZE", default=100)
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "users.authentication.JWTAuthentication",
         "endpoints.authentication.ApiKeyAuthentication",
@@ -184,7 +185,7 @@ REST_FRAMEWORK = {
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-SPECTACULAR_SETTINGS = {
+SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": API_NAME,
     "DESCRIPTION": (
         "Identity (JWT), API keys, scheduled tasks, accounts, webhook destinations and "
@@ -225,7 +226,7 @@ else:
     EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
-FRONTEND_URL = env.str("FRONTEND_URL", default="http://127.0.0.1:8000")
+FRONTEND_URL: str = env.str("FRONTEND_URL", default="http://127.0.0.1:8000")
 
 # --- Product settings -------------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
@@ -246,7 +247,7 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_SSL_REDIRECT_EXEMPT = [r"^health/$", r"^api/v1/health/$"]
 
 # Paths that answer HTML (admin and browser pages); every other path answers JSON errors.
-HTML_PATH_PREFIXES = (
+HTML_PATH_PREFIXES: tuple[str, ...] = (
     "/admin/",
     "/static/",
     "/media/",

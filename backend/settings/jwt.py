@@ -4,12 +4,13 @@ Imported by base.py after the framework settings it reads.
 """
 
 from datetime import timedelta
+from typing import Any
 
 from backend.env import env, env_secret
 from backend.settings.base import SECRET_KEY
 from backend.settings.celery import CELERY_BEAT_SCHEDULE
 
-SIMPLE_JWT = {
+SIMPLE_JWT: dict[str, Any] = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=60)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
     "ROTATE_REFRESH_TOKENS": True,
