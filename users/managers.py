@@ -1,14 +1,18 @@
 """User manager: email is the login identifier; a username is derived when none is given."""
 
 import secrets
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import BaseUserManager
 
+if TYPE_CHECKING:
+    from users.models import User
 
-class UserManager(BaseUserManager):
+
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def normalize_email(self, email):
+    def normalize_email(self, email: str | None) -> str:  # type: ignore[override]
         return (email or "").strip().lower()
 
     def _unique_username(self, email: str) -> str:
@@ -40,7 +44,7 @@ class UserManager(BaseUserManager):
             raise ValueError("A superuser must have is_staff=True and is_superuser=True.")
         return self._create_user(email, password, username, **extra_fields)
 
-    def get_by_natural_key(self, identifier):
+    def get_by_natural_key(self, identifier: str | None) -> "User":
         """Look a user up by email (case-insensitive) or username."""
         identifier = (identifier or "").strip()
         if "@" in identifier:

@@ -1,15 +1,14 @@
 """Credits: grant and spend, atomic, idempotent per reference, never negative."""
 
-from django.contrib.auth import get_user_model
+import uuid
+
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from rest_framework import exceptions
 
 from backend.common.exceptions import Conflict
 from users.exceptions import InsufficientCredits
-from users.models import CreditTransaction
-
-User = get_user_model()
+from users.models import CreditTransaction, User
 
 CREDITS_MAX_AMOUNT = 1_000_000_000
 
@@ -25,11 +24,11 @@ def _check_amount(amount: int) -> None:
         )
 
 
-def _balance(user_id) -> int:
+def _balance(user_id: uuid.UUID) -> int:
     return User.objects.filter(pk=user_id).values_list("credits", flat=True).get()
 
 
-def _existing_transaction(*, user, reference: str, amount: int) -> CreditTransaction | None:
+def _existing_transaction(*, user: User, reference: str, amount: int) -> CreditTransaction | None:
     existing = CreditTransaction.objects.filter(user=user, reference=reference).first()
     if existing is not None and existing.amount != amount:
         raise Conflict(
@@ -39,7 +38,9 @@ def _existing_transaction(*, user, reference: str, amount: int) -> CreditTransac
     return existing
 
 
-def _credits_apply(*, user, amount: int, reason: str, reference: str | None) -> CreditTransaction:
+def _credits_apply(
+    *, user: User, amount: int, reason: str, reference: str | None
+) -> CreditTransaction:
     """Adds `amount` (negative: spends) with one conditional UPDATE and records the transaction.
 
     The UPDATE is atomic in the database (`credits = credits + n`, for a debit only `WHERE
@@ -76,7 +77,7 @@ def _credits_apply(*, user, amount: int, reason: str, reference: str | None) -> 
 
 @transaction.atomic
 def credits_grant(
-    *, user, amount: int, reason: str, reference: str | None = None
+    *, user: User, amount: int, reason: str, reference: str | None = None
 ) -> CreditTransaction:
     """Adds credits (a purchase, a bonus); idempotent per `reference`."""
     _check_amount(amount)
@@ -85,7 +86,7 @@ def credits_grant(
 
 @transaction.atomic
 def credits_spend(
-    *, user, amount: int, reason: str, reference: str | None = None
+    *, user: User, amount: int, reason: str, reference: str | None = None
 ) -> CreditTransaction:
     """Debits credits, never below zero (402 when the balance is too low); idempotent per reference."""
     _check_amount(amount)

@@ -1,19 +1,23 @@
 """Devices: one row per login (user agent, IP, last seen), revoking one revokes its tokens."""
 
+from datetime import datetime
+from typing import Any
+
 import user_agents
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from backend.common.types import AnyRequest
 from users import lockout
-from users.models import Device, DeviceLogin, RevokedToken
+from users.models import Device, DeviceLogin, RevokedToken, User
 from users.services.tokens import token_families_revoke
 
 USER_AGENT_MAX_LENGTH = 512
 
 
-def _describe_user_agent(user_agent: str) -> dict:
+def _describe_user_agent(user_agent: str) -> dict[str, Any]:
     parsed = user_agents.parse(user_agent)
     if parsed.is_bot:
         kind = "bot"
@@ -26,7 +30,7 @@ def _describe_user_agent(user_agent: str) -> dict:
     else:
         kind = "other"
 
-    def label(part) -> str:
+    def label(part: Any) -> str:
         return f"{part.family} {part.version_string}".strip()[:100]
 
     return {
@@ -38,7 +42,9 @@ def _describe_user_agent(user_agent: str) -> dict:
 
 
 @transaction.atomic
-def device_record_login(*, user, request, family: str, expires_at) -> Device:
+def device_record_login(
+    *, user: User, request: AnyRequest, family: str, expires_at: datetime
+) -> Device:
     """Records the device of a new login (same user agent + IP → same device) and ties the
     login's token family to it, so revoking the device revokes that login.
     """

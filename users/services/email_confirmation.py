@@ -4,21 +4,18 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from rest_framework import exceptions
 
 from backend.common.exceptions import ApplicationError
 from users import emails
-from users.models import EmailConfirmationToken
+from users.models import EmailConfirmationToken, User
 from users.services.links import LINK_INVALID, mail_context, token_claim, token_hash
-
-User = get_user_model()
 
 
 @transaction.atomic
-def email_confirmation_send(*, user) -> EmailConfirmationToken:
+def email_confirmation_send(*, user: User) -> EmailConfirmationToken:
     """Issues a confirmation token for the user's email (older ones stop working), mailed on commit."""
     EmailConfirmationToken.objects.filter(user=user, used_at__isnull=True).delete()
     raw = secrets.token_urlsafe(32)
@@ -41,7 +38,7 @@ def email_confirmation_send(*, user) -> EmailConfirmationToken:
 
 
 @transaction.atomic
-def email_confirmation_resend(*, user) -> EmailConfirmationToken:
+def email_confirmation_resend(*, user: User) -> EmailConfirmationToken:
     """A new confirmation email (400 if the address is already confirmed)."""
     if user.email_confirmed:
         raise ApplicationError("Your email address is already confirmed.")
@@ -49,7 +46,7 @@ def email_confirmation_resend(*, user) -> EmailConfirmationToken:
 
 
 @transaction.atomic
-def email_confirm(*, token: str):
+def email_confirm(*, token: str) -> User:
     """Confirms the email the token was sent to; the token works once, until it expires."""
     row = (
         EmailConfirmationToken.objects.select_related("user")

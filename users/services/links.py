@@ -3,6 +3,10 @@ hash of the token is stored, and one conditional UPDATE claims it.
 """
 
 import hashlib
+from datetime import datetime
+from typing import Any
+
+from users.models import EmailConfirmationToken, PasswordResetToken, User
 
 LINK_INVALID = "This link is invalid, has expired or was already used."
 
@@ -16,7 +20,12 @@ def _hours(seconds: int) -> int:
     return max(1, round(seconds / 3600))
 
 
-def token_claim(model, row, *, now) -> bool:
+def token_claim(
+    model: type[EmailConfirmationToken] | type[PasswordResetToken],
+    row: EmailConfirmationToken | PasswordResetToken,
+    *,
+    now: datetime,
+) -> bool:
     """Marks the token used if it still is usable: only one caller can win this UPDATE."""
     return bool(
         model.objects.filter(pk=row.pk, used_at__isnull=True, expires_at__gt=now).update(
@@ -25,7 +34,7 @@ def token_claim(model, row, *, now) -> bool:
     )
 
 
-def mail_context(*, user, raw: str, url_template: str, timeout: int) -> dict:
+def mail_context(*, user: User, raw: str, url_template: str, timeout: int) -> dict[str, Any]:
     return {
         "to": user.email,
         "user_id": str(user.pk),

@@ -2,21 +2,23 @@
 login (a new token family, `tokens_issued`).
 """
 
+from typing import Any
+
 from django.conf import settings
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
 from rest_framework import exceptions
 
+from backend.common.types import AnyRequest
 from users import lockout, tokens
+from users.models import User
 from users.signals import tokens_issued
-
-User = get_user_model()
 
 INVALID_CREDENTIALS = "Unable to log in with the provided credentials."
 
 
-def user_authenticate(*, identifier: str, password: str, request):
+def user_authenticate(*, identifier: str, password: str, request: AnyRequest) -> User:
     """The user with this email or username and password, or 401; 429 while locked out.
 
     Unknown user and wrong password get the same 401. Failures count against the account and the
@@ -45,7 +47,7 @@ def user_authenticate(*, identifier: str, password: str, request):
 
 
 @transaction.atomic
-def token_pair_for_user(*, user, request=None) -> dict:
+def token_pair_for_user(*, user: User, request: AnyRequest | None = None) -> dict[str, Any]:
     """{"access", "refresh"} for a new login (a new token family); records last_login."""
     family = tokens.new_family_id()
     refresh, access = tokens.mint_pair(user_id=user.pk, family=family)

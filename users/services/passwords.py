@@ -5,27 +5,26 @@ by a worker) and password change; both revoke every token of the user.
 import logging
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 from rest_framework import exceptions
 
+from backend.common.types import AnyRequest
 from users import emails, lockout
-from users.models import PasswordResetToken, RevokedToken
+from users.models import PasswordResetToken, RevokedToken, User
 from users.services.links import LINK_INVALID, mail_context, token_claim, token_hash
 from users.services.login import token_pair_for_user
 from users.services.tokens import user_tokens_revoke_all
 
 logger = logging.getLogger(__name__)
 
-User = get_user_model()
 
-
-def password_reset_request(*, email: str, request=None) -> None:
+def password_reset_request(*, email: str, request: AnyRequest | None = None) -> None:
     """Asks for a reset link to be mailed if an active user has this email; says nothing either way.
 
     The caller answers the same whether or not the address exists (no user enumeration). With
@@ -80,7 +79,7 @@ def password_reset_deliver(*, email: str, requested_ip: str | None = None) -> bo
     return True
 
 
-def _validated_password(password: str, *, user, field: str) -> None:
+def _validated_password(password: str, *, user: User, field: str) -> None:
     try:
         validate_password(password, user=user)
     except DjangoValidationError as exc:
@@ -88,7 +87,7 @@ def _validated_password(password: str, *, user, field: str) -> None:
 
 
 @transaction.atomic
-def password_reset_confirm(*, token: str, new_password: str):
+def password_reset_confirm(*, token: str, new_password: str) -> User:
     """Sets a new password with a reset token (once) and revokes every token of the user.
 
     The password is validated before the token is spent, so a weak password does not burn it.
@@ -117,7 +116,9 @@ def password_reset_confirm(*, token: str, new_password: str):
 
 
 @transaction.atomic
-def password_change(*, user, old_password: str, new_password: str, request=None) -> dict:
+def password_change(
+    *, user: User, old_password: str, new_password: str, request: AnyRequest | None = None
+) -> dict[str, Any]:
     """Changes the caller's password; every other session is logged out, this one gets a new pair."""
     if not user.check_password(old_password):
         raise exceptions.ValidationError(

@@ -5,21 +5,20 @@ events (credits granted once per event).
 import logging
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
+import stripe
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from rest_framework import exceptions
 
 from users import stripe_client
-from users.models import StripeEvent
+from users.models import StripeEvent, User
 from users.services.credits import credits_grant
 
 logger = logging.getLogger(__name__)
-
-User = get_user_model()
 
 
 def _checkout_price(*, pack: str | None, price_id: str | None) -> tuple[str, str, int, str]:
@@ -37,13 +36,13 @@ def _checkout_price(*, pack: str | None, price_id: str | None) -> tuple[str, str
         return config["price_id"], "payment", config["credits"], pack
     for name, config in packs.items():
         if config["price_id"] == price_id:
-            return price_id, "payment", config["credits"], name
-    if price_id in settings.STRIPE_SUBSCRIPTION_PRICE_IDS:
+            return config["price_id"], "payment", config["credits"], name
+    if price_id is not None and price_id in settings.STRIPE_SUBSCRIPTION_PRICE_IDS:
         return price_id, "subscription", 0, ""
     raise exceptions.ValidationError({"price_id": ["Unknown price."]})
 
 
-def _stripe_customer_id(*, user, gateway) -> str:
+def _stripe_customer_id(*, user: User, gateway: stripe.StripeClient) -> str:
     if user.stripe_customer_id:
         return user.stripe_customer_id
     customer = stripe_client.call(
@@ -59,18 +58,18 @@ def _stripe_customer_id(*, user, gateway) -> str:
         user.refresh_from_db(fields=["stripe_customer_id"])
         return user.stripe_customer_id
     user.stripe_customer_id = customer.id
-    return customer.id
+    return str(customer.id)
 
 
 def payments_checkout_session_create(
     *,
-    user,
+    user: User,
     success_url: str,
     cancel_url: str,
     pack: str | None = None,
     price_id: str | None = None,
     quantity: int = 1,
-) -> dict:
+) -> dict[str, Any]:
     """Creates a Stripe Checkout Session (and the Stripe customer if needed): {"id", "url"}.
 
     No database transaction is held across the Stripe calls. The credits to grant on payment go
@@ -98,7 +97,7 @@ def payments_checkout_session_create(
     return {"id": session.id, "url": session.url}
 
 
-def _user_for_stripe_object(obj: dict):
+def _user_for_stripe_object(obj: dict[str, Any]) -> User | None:
     """The user a Stripe object belongs to: our metadata first, then the Stripe customer."""
     candidates = [(obj.get("metadata") or {}).get("user_id"), obj.get("client_reference_id")]
     for candidate in candidates:
@@ -115,7 +114,7 @@ def _user_for_stripe_object(obj: dict):
     return User.objects.filter(stripe_customer_id=customer).first() if customer else None
 
 
-def _stripe_checkout_completed(event: dict) -> tuple[str, str]:
+def _stripe_checkout_completed(event: dict[str, Any]) -> tuple[str, str]:
     session = event["data"]["object"]
     if session.get("payment_status") not in ("paid", "no_payment_required"):
         # Delayed payment methods: credits come with checkout.session.async_payment_succeeded.
@@ -144,11 +143,11 @@ def _stripe_checkout_completed(event: dict) -> tuple[str, str]:
     return StripeEvent.Outcome.PROCESSED, f"granted {credits} credits to {user.pk}"
 
 
-def _timestamp(value) -> datetime | None:
+def _timestamp(value: int | str | None) -> datetime | None:
     return datetime.fromtimestamp(int(value), tz=UTC) if value else None
 
 
-def _stripe_subscription_changed(event: dict) -> tuple[str, str]:
+def _stripe_subscription_changed(event: dict[str, Any]) -> tuple[str, str]:
     subscription = event["data"]["object"]
     user = _user_for_stripe_object(subscription)
     if user is None:
@@ -189,7 +188,7 @@ STRIPE_EVENT_HANDLERS = {
 
 
 @transaction.atomic
-def stripe_event_process(*, event: dict) -> StripeEvent | None:
+def stripe_event_process(*, event: dict[str, Any]) -> StripeEvent | None:
     """Handles a verified Stripe event exactly once; None if this event id was already handled.
 
     The StripeEvent row and the effect (credits, subscription) commit together: a crash in

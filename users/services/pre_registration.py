@@ -1,11 +1,8 @@
 """Pre-registration: email collection, idempotent per address."""
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
-from users.models import PreRegistration
-
-User = get_user_model()
+from users.models import PreRegistration, User
 
 
 @transaction.atomic

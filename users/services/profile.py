@@ -5,20 +5,20 @@ deleted after commit).
 import logging
 import os
 import uuid
+from typing import Any
 
-from django.contrib.auth import get_user_model
+from django.core.files.storage import Storage
 from django.db import IntegrityError, transaction
 from rest_framework import exceptions
 
+from users.models import User
 from users.services.registration import PROFILE_FIELDS, user_full_clean, username_check
 
 logger = logging.getLogger(__name__)
 
-User = get_user_model()
-
 
 @transaction.atomic
-def user_profile_update(*, user, **fields):
+def user_profile_update(*, user: User, **fields: Any) -> User:
     """Updates the caller's own profile fields (not email, password or credits).
 
     `avatar` is an already-checked image upload (users.serializers) or None to remove it; it is
@@ -52,7 +52,7 @@ def user_profile_update(*, user, **fields):
             extension = os.path.splitext(avatar.name)[1].lower() or ".img"
             # A random name: the URL reveals neither the user nor the uploaded file's name.
             user.avatar.save(f"{uuid.uuid4().hex}{extension}", avatar, save=False)
-            stored = user.avatar.name
+            stored = user.avatar.name or ""
     try:
         with transaction.atomic():
             user.save(update_fields=update_fields)
@@ -68,7 +68,7 @@ def user_profile_update(*, user, **fields):
     return user
 
 
-def _delete_file(storage, name: str) -> None:
+def _delete_file(storage: Storage, name: str) -> None:
     try:
         storage.delete(name)
     except Exception:

@@ -2,24 +2,26 @@
 `user_registered` signal, and the first confirmation mail.
 """
 
-from django.contrib.auth import get_user_model
+import uuid
+from typing import Any
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from rest_framework import exceptions
 from rest_framework.serializers import as_serializer_error
 
+from backend.common.types import AnyRequest
+from users.models import User
 from users.services.email_confirmation import email_confirmation_send
 from users.signals import user_registered
-
-User = get_user_model()
 
 PROFILE_FIELDS = frozenset(
     {"first_name", "last_name", "phone_number", "birth_date", "notification_preferences"}
 )
 
 
-def user_full_clean(user) -> None:
+def user_full_clean(user: User) -> None:
     """Field validation as a DRF 400 (uniqueness is checked case-insensitively by the caller)."""
     try:
         user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
@@ -27,7 +29,7 @@ def user_full_clean(user) -> None:
         raise exceptions.ValidationError(as_serializer_error(exc)) from exc
 
 
-def username_check(username: str, *, exclude_pk=None) -> None:
+def username_check(username: str, *, exclude_pk: uuid.UUID | None = None) -> None:
     # Identifiers with "@" are looked up as emails at login, so a username must not contain one.
     if "@" in username:
         raise exceptions.ValidationError({"username": ["Usernames cannot contain '@'."]})
@@ -42,8 +44,13 @@ def username_check(username: str, *, exclude_pk=None) -> None:
 
 @transaction.atomic
 def user_register(
-    *, email: str, password: str, username: str | None = None, request=None, **profile
-):
+    *,
+    email: str,
+    password: str,
+    username: str | None = None,
+    request: AnyRequest | None = None,
+    **profile: Any,
+) -> User:
     """Creates a user (password checked by Django's validators) and sends `user_registered`.
 
     Email and username are unique regardless of case (400 naming the field). Receivers of

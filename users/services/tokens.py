@@ -4,9 +4,11 @@ refresh with reuse detection. Revocations go to PostgreSQL and to the cache deny
 """
 
 import logging
+import uuid
+from datetime import datetime
+from typing import Any, NoReturn
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import exceptions
@@ -15,12 +17,13 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, UntypedTo
 
 from users import denylist, tokens
 from users.exceptions import RevocationUnavailable
-from users.models import RevokedToken
+from users.models import RevokedToken, User
 from users.signals import tokens_refreshed
 
 logger = logging.getLogger(__name__)
 
-User = get_user_model()
+# A user id as found in a token (str) or on a model (UUID).
+UserId = str | uuid.UUID
 
 TOKEN_INVALID = "Token is invalid or expired."
 
@@ -35,17 +38,25 @@ def _revoke_rows(rows: list[RevokedToken]) -> None:
         raise RevocationUnavailable() from exc
 
 
-def _row(*, kind, identifier, payload=None, user_id=None, reason, expires_at=None):
+def _row(
+    *,
+    kind: str,
+    identifier: str,
+    payload: dict[str, Any] | None = None,
+    user_id: UserId | None = None,
+    reason: str,
+    expires_at: datetime | None = None,
+) -> RevokedToken:
     return RevokedToken(
         kind=kind,
         identifier=identifier,
         user_id=user_id if user_id is not None else tokens.user_id_of(payload or {}),
         reason=reason,
-        expires_at=expires_at or tokens.expires_at(payload),
+        expires_at=expires_at or tokens.expires_at(payload or {}),
     )
 
 
-def _family_row(*, family: str, user_id, reason) -> RevokedToken:
+def _family_row(*, family: str, user_id: UserId | None, reason: str) -> RevokedToken:
     # No token of a login outlives the newest refresh token, issued at the latest now.
     lifetime = settings.SIMPLE_JWT["REFRESH_TOKEN_LIFETIME"]
     return _row(
@@ -57,7 +68,7 @@ def _family_row(*, family: str, user_id, reason) -> RevokedToken:
     )
 
 
-def _token_rows(payload: dict, *, reason: str, with_family: bool) -> list[RevokedToken]:
+def _token_rows(payload: dict[str, Any], *, reason: str, with_family: bool) -> list[RevokedToken]:
     kind = (
         RevokedToken.Kind.REFRESH
         if tokens.token_type(payload) == RefreshToken.token_type
@@ -71,12 +82,14 @@ def _token_rows(payload: dict, *, reason: str, with_family: bool) -> list[Revoke
 
 
 @transaction.atomic
-def token_family_revoke(*, family: str, user=None, reason: str = RevokedToken.Reason.ADMIN) -> None:
+def token_family_revoke(
+    *, family: str, user: User | None = None, reason: str = RevokedToken.Reason.ADMIN
+) -> None:
     """Revokes every token of one login (its `fam` claim): access and refresh alike."""
     _revoke_rows([_family_row(family=family, user_id=getattr(user, "pk", None), reason=reason)])
 
 
-def token_families_revoke(*, families: list[str], user_id: object, reason: str) -> None:
+def token_families_revoke(*, families: list[str], user_id: UserId, reason: str) -> None:
     """Revokes every token of these logins (a revoked device's); nothing to do for none."""
     rows = [_family_row(family=family, user_id=user_id, reason=reason) for family in families]
     if rows:
@@ -87,7 +100,7 @@ def token_families_revoke(*, families: list[str], user_id: object, reason: str) 
 def token_revoke(*, token: str, reason: str) -> None:
     """Revokes one access or refresh token (400 naming `token` if it is invalid or expired)."""
     try:
-        payload = UntypedToken(token).payload
+        payload = UntypedToken(token).payload  # type: ignore[arg-type]  # simplejwt hints Token, takes the encoded str
     except TokenError as exc:
         raise exceptions.ValidationError({"token": [TOKEN_INVALID]}) from exc
     if tokens.token_type(payload) not in (AccessToken.token_type, RefreshToken.token_type):
@@ -109,7 +122,7 @@ def user_logout(*, access: str | None, refresh: str | None) -> None:
         if not value:
             continue
         try:
-            payloads.append(token_class(value).payload)
+            payloads.append(token_class(value).payload)  # type: ignore[arg-type]  # simplejwt hints Token, takes the encoded str
         except TokenError as exc:
             raise exceptions.ValidationError({field: [TOKEN_INVALID]}) from exc
     if not payloads:
@@ -126,7 +139,7 @@ def user_logout(*, access: str | None, refresh: str | None) -> None:
 
 
 @transaction.atomic
-def user_tokens_revoke_all(*, user, reason: str = RevokedToken.Reason.REVOKE_ALL) -> None:
+def user_tokens_revoke_all(*, user: User, reason: str = RevokedToken.Reason.REVOKE_ALL) -> None:
     """Revokes every token of the user issued until now (password reset, "log out everywhere")."""
     now = timezone.now()
     longest = max(
@@ -146,7 +159,7 @@ def user_tokens_revoke_all(*, user, reason: str = RevokedToken.Reason.REVOKE_ALL
 # --- Refresh ---------------------------------------------------------------------------------------
 
 
-def _refresh_token_reused(*, family: str, user) -> None:
+def _refresh_token_reused(*, family: str, user: User) -> NoReturn:
     """Revokes the whole login of a reused refresh token and refuses the call (401)."""
     token_family_revoke(family=family, user=user, reason=RevokedToken.Reason.REUSE_DETECTED)
     logger.warning("Refresh token reuse detected for user %s: token family revoked.", user.pk)
@@ -156,22 +169,23 @@ def _refresh_token_reused(*, family: str, user) -> None:
     )
 
 
-def token_refresh(*, refresh: str) -> dict:
+def token_refresh(*, refresh: str) -> dict[str, Any]:
     """Rotates a refresh token: {"access", "refresh"} of the same family, the old one revoked.
 
     Presenting a refresh token that was already used revokes its whole family (401). Not one
     transaction on purpose: the family revocation must commit even though the request fails.
     """
     try:
-        payload = RefreshToken(refresh).payload
+        payload = RefreshToken(refresh).payload  # type: ignore[arg-type]  # simplejwt hints Token, takes the encoded str
     except TokenError as exc:
         raise exceptions.AuthenticationFailed(TOKEN_INVALID, code="token_not_valid") from exc
     user_id = tokens.user_id_of(payload)
     user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
     if user is None:
         raise exceptions.AuthenticationFailed(TOKEN_INVALID, code="token_not_valid")
-    family = tokens.family_of(payload)
     jti = tokens.jti_of(payload)
+    # A refresh token minted without a `fam` claim is its own family (tokens.family_of).
+    family = tokens.family_of(payload) or jti
     if denylist.is_revoked(payload):
         # Answering from the database (after a cache loss), the denylist also reports a refresh
         # token spent by rotation as revoked: that is reuse too, whichever check saw it first.

@@ -1,7 +1,7 @@
 """Registration: POST /api/v1/auth/register/."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from users import services
@@ -14,7 +14,7 @@ class RegisterView(PublicAuthView):
     """Creates a user; returns the profile (201, no tokens: log in next)."""
 
     input_serializer = RegisterSerializer
-    output_serializer = UserSerializer
+    output_serializer: type[serializers.Serializer] = UserSerializer
 
     @extend_schema(
         tags=["auth"],
