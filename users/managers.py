@@ -1,7 +1,7 @@
 """User manager: email is the login identifier; a username is derived when none is given."""
 
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import BaseUserManager
 
@@ -22,7 +22,9 @@ class UserManager(BaseUserManager["User"]):
             candidate = f"{base}-{secrets.token_hex(3)}"
         return candidate
 
-    def _create_user(self, email, password, username=None, **extra_fields):
+    def _create_user(
+        self, email: str, password: str | None, username: str | None = None, **extra_fields: Any
+    ) -> "User":
         if not email:
             raise ValueError("An email address is required.")
         email = self.normalize_email(email)
@@ -32,12 +34,24 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email, password=None, username=None, **extra_fields):
+    def create_user(
+        self,
+        email: str,
+        password: str | None = None,
+        username: str | None = None,
+        **extra_fields: Any,
+    ) -> "User":
         extra_fields.setdefault("is_staff", False)
         extra_fields.setdefault("is_superuser", False)
         return self._create_user(email, password, username, **extra_fields)
 
-    def create_superuser(self, email, password=None, username=None, **extra_fields):
+    def create_superuser(
+        self,
+        email: str,
+        password: str | None = None,
+        username: str | None = None,
+        **extra_fields: Any,
+    ) -> "User":
         extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)
         if not extra_fields["is_staff"] or not extra_fields["is_superuser"]:
