@@ -10,9 +10,9 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import EmailMultiAlternatives
@@ -27,11 +27,12 @@ from accounts.models import Account, Membership
 from accounts.signals import account_secret_rotated
 from accounts.tokens import invitation_token_generator
 from backend.common.exceptions import ApplicationError, Conflict
+from users.models import User
 from users.services import user_profile_update, user_tokens_revoke_all
 
 logger = logging.getLogger(__name__)
 
-User = get_user_model()
+RoleValue = Membership.Role | int | str  # a role, its number or its name (Role.parse)
 
 NAME_TAKEN = "An account with this name already exists."
 LAST_ADMIN = "An account must keep at least one Admin: promote another member first."
@@ -44,7 +45,7 @@ def _clean_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
         raise ValidationError({"name": ["This field may not be blank."]})
-    if len(name) > Account._meta.get_field("name").max_length:
+    if len(name) > cast(int, Account._meta.get_field("name").max_length):
         raise ValidationError({"name": ["Ensure this field has no more than 255 characters."]})
     return name
 
@@ -61,7 +62,7 @@ def _save_account_name(account: Account) -> None:
 
 
 @transaction.atomic
-def account_create(*, name: str, created_by) -> Account:
+def account_create(*, name: str, created_by: User) -> Account:
     """Creates an account; its creator becomes its Admin."""
     account = Account(name=_clean_name(name), created_by=created_by)
     _save_account_name(account)
@@ -78,7 +79,7 @@ def _personal_account_base_name(email: str) -> str:
 
 
 @transaction.atomic
-def account_create_personal(*, user) -> Account:
+def account_create_personal(*, user: User) -> Account:
     """The account every registered user gets, with the user as Admin (seed 003)."""
     base = _personal_account_base_name(user.email)
     candidate = base
@@ -142,7 +143,9 @@ def _is_last_admin(membership: Membership) -> bool:
 
 
 @transaction.atomic
-def membership_add(*, account: Account, user, role=Membership.Role.NORMAL_USER) -> Membership:
+def membership_add(
+    *, account: Account, user: User, role: RoleValue = Membership.Role.NORMAL_USER
+) -> Membership:
     """Adds an existing user to the account; already a member → 409."""
     role = Membership.Role.parse(role)
     _lock_account(account.pk)
@@ -152,7 +155,7 @@ def membership_add(*, account: Account, user, role=Membership.Role.NORMAL_USER) 
 
 
 @transaction.atomic
-def membership_update_role(*, membership: Membership, role) -> Membership:
+def membership_update_role(*, membership: Membership, role: RoleValue) -> Membership:
     role = Membership.Role.parse(role)
     _lock_account(membership.account_id)
     membership.refresh_from_db()
@@ -186,18 +189,18 @@ class InvitationResult:
     pending: bool  # The user has not set a password yet: they got a set-password link.
 
 
-def _is_pending_invitee(user) -> bool:
+def _is_pending_invitee(user: User) -> bool:
     return not user.is_active and not user.has_usable_password()
 
 
-def invitation_url(*, user) -> str:
+def invitation_url(*, user: User) -> str:
     """The set-password link for an invited user (single use; expires after PASSWORD_RESET_TIMEOUT)."""
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = invitation_token_generator.make_token(user)
-    return settings.INVITATION_URL.format(uid=uid, token=token)
+    return str(settings.INVITATION_URL.format(uid=uid, token=token))
 
 
-def _send_email(*, template: str, to: str, context: dict) -> None:
+def _send_email(*, template: str, to: str, context: dict[str, Any]) -> None:
     subject = " ".join(render_to_string(f"accounts/email/{template}_subject.txt", context).split())
     text = render_to_string(f"accounts/email/{template}.txt", context)
     html = render_to_string(f"accounts/email/{template}.html", context)
@@ -211,14 +214,16 @@ def _send_email(*, template: str, to: str, context: dict) -> None:
         logger.exception("Could not send the %s email for user %s", template, context["user_id"])
 
 
-def _send_invitation_email(*, user_id, account_id, invited_by_id) -> None:
+def _send_invitation_email(
+    *, user_id: uuid.UUID, account_id: int, invited_by_id: uuid.UUID
+) -> None:
     user = User.objects.filter(pk=user_id).first()
     account = Account.objects.filter(pk=account_id).first()
     if user is None or account is None:
         return
     inviter = User.objects.filter(pk=invited_by_id).first()
     pending = _is_pending_invitee(user)
-    context = {
+    context: dict[str, Any] = {
         "user_id": user.pk,
         "email": user.email,
         "account_name": account.name,
@@ -237,7 +242,7 @@ def _send_invitation_email(*, user_id, account_id, invited_by_id) -> None:
 
 @transaction.atomic
 def user_invite(
-    *, account: Account, email: str, invited_by, role=Membership.Role.NORMAL_USER
+    *, account: Account, email: str, invited_by: User, role: RoleValue = Membership.Role.NORMAL_USER
 ) -> InvitationResult:
     """Invites someone by email to the account.
 
@@ -288,7 +293,7 @@ def user_invite(
 INVALID_INVITATION = "This invitation link is invalid or has expired."
 
 
-def invitation_user_get(*, uid: str, token: str):
+def invitation_user_get(*, uid: str, token: str) -> User | None:
     """The invited user if the uid/token pair is valid now, else None (no locking)."""
     try:
         pk = uuid.UUID(force_str(urlsafe_base64_decode(uid)))
@@ -301,7 +306,7 @@ def invitation_user_get(*, uid: str, token: str):
 
 
 @transaction.atomic
-def invitation_accept(*, uid: str, token: str, password: str):
+def invitation_accept(*, uid: str, token: str, password: str) -> User:
     """Sets the invited user's password and activates them; the link then stops working."""
     user = invitation_user_get(uid=uid, token=token)
     if user is not None:
@@ -329,13 +334,13 @@ def invitation_accept(*, uid: str, token: str, password: str):
 @transaction.atomic
 def user_update(
     *,
-    actor,
-    user,
+    actor: User,
+    user: User,
     email: str | None = None,
     password: str | None = None,
     current_password: str | None = None,
-    **profile,
-):
+    **profile: Any,
+) -> User:
     """Edits a user on behalf of `actor`, who must be that user or staff (the view checks).
 
     Profile fields go through users' own service. A new email is unconfirmed until confirmed

@@ -57,7 +57,7 @@ User = get_user_model()
 
 
 def _with_role(account: Account, role) -> Account:
-    account.my_role = role
+    account.my_role = role  # type: ignore[attr-defined]  # per-request, read by the serializer
     return account
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any, cast
 
 from celery import current_app
 from django.conf import settings
@@ -21,6 +23,10 @@ from backend.common.exceptions import Conflict
 from endpoints.metrics import SCHEDULED_TASK_OUTCOMES
 from endpoints.models import ApiKey, ScheduledTask, generate_api_key
 from endpoints.task_types import get_task_type, parameters_size_error
+from users.models import User
+
+# django-oauth-toolkit ships no types: its (swappable) Application model is Any to mypy.
+OAuthApplication = Any
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +48,7 @@ def validate_rate_limit(value: str) -> str:
     return value
 
 
-def _check_account(*, user, account_id) -> None:
+def _check_account(*, user: User, account_id: int | None) -> None:
     # Same answer for "no such account" and "not a member": existence is not revealed.
     if account_id is not None and membership_get(user=user, account_id=account_id) is None:
         raise serializers.ValidationError({"account": ["You are not a member of this account."]})
@@ -60,7 +66,7 @@ def _new_key_material() -> tuple[str, str, str]:
 @transaction.atomic
 def api_key_create(
     *,
-    user,
+    user: User,
     name: str,
     account_id: int | None = None,
     scopes: list[str] | None = None,
@@ -91,7 +97,7 @@ API_KEY_UPDATABLE = ("name", "account_id", "scopes", "rate_limit", "is_active", 
 
 
 @transaction.atomic
-def api_key_update(*, api_key: ApiKey, data: dict) -> ApiKey:
+def api_key_update(*, api_key: ApiKey, data: dict[str, Any]) -> ApiKey:
     """Updates the given fields (a subset of API_KEY_UPDATABLE)."""
     if "account_id" in data:
         _check_account(user=api_key.user, account_id=data["account_id"])
@@ -167,7 +173,7 @@ def api_key_touch(*, api_key: ApiKey) -> bool:
 # --- Scheduled tasks -----------------------------------------------------------------------------
 
 
-def scheduled_task_validate_parameters(*, task_type: str, parameters) -> dict:
+def scheduled_task_validate_parameters(*, task_type: str, parameters: Any) -> dict[str, Any]:
     """Validated parameters for the type; ValidationError naming `task_type` or the parameters."""
     registered = get_task_type(task_type)
     if registered is None:
@@ -191,10 +197,10 @@ def _enqueue_after_commit_if_due(task: ScheduledTask) -> None:
 @transaction.atomic
 def scheduled_task_create(
     *,
-    owner,
+    owner: User,
     name: str,
     task_type: str = ScheduledTask.DEFAULT_TASK_TYPE,
-    parameters: dict | None = None,
+    parameters: dict[str, Any] | None = None,
     scheduled_at: datetime | None = None,
 ) -> ScheduledTask:
     """Stores a pending task. A task due now is sent right after commit; otherwise (or if the
@@ -214,7 +220,7 @@ def scheduled_task_create(
 
 
 @transaction.atomic
-def scheduled_task_update(*, task: ScheduledTask, data: dict) -> ScheduledTask:
+def scheduled_task_update(*, task: ScheduledTask, data: dict[str, Any]) -> ScheduledTask:
     """Changes name, type, parameters or time of a task that is still pending (409 otherwise)."""
     # The row lock makes a concurrent claim wait, so it runs the updated version or none.
     task = ScheduledTask.objects.select_for_update().get(pk=task.pk)
@@ -259,7 +265,7 @@ def scheduled_task_delete(*, task: ScheduledTask) -> None:
     ScheduledTask.objects.filter(pk=task.pk).delete()
 
 
-def scheduled_task_enqueue(*, task_id) -> bool:
+def scheduled_task_enqueue(*, task_id: uuid.UUID | str) -> bool:
     """Sends `run_scheduled_task` for a due pending task not sent recently; True if sent.
 
     The conditional UPDATE of `dispatched_at` makes concurrent dispatchers send it once. If the
@@ -302,7 +308,7 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:2000]
 
 
-def scheduled_task_run(*, task_id, celery_task_id: str = "") -> str:
+def scheduled_task_run(*, task_id: uuid.UUID | str, celery_task_id: str = "") -> str:
     """Claims the task (pending → running, only if due) and runs it; returns the outcome:
     "skipped" (not claimable: already run, running, cancelled, deleted or not due), "completed"
     or "failed". The work itself runs outside any transaction."""
@@ -321,7 +327,7 @@ def scheduled_task_run(*, task_id, celery_task_id: str = "") -> str:
     task = ScheduledTask.objects.get(pk=task_id)
     running = ScheduledTask.objects.filter(pk=task_id, status=ScheduledTask.Status.RUNNING)
 
-    def progress(value: dict) -> None:
+    def progress(value: dict[str, Any]) -> None:
         running.update(result=value, updated_at=timezone.now())
 
     registered = get_task_type(task.task_type)
@@ -395,7 +401,7 @@ OAUTH_APPLICATION_FIELDS = (
 )
 
 
-def _oauth_bind_account(*, application, account_id) -> None:
+def _oauth_bind_account(*, application: OAuthApplication, account_id: int | None) -> None:
     from accounts.models import Membership
     from endpoints.models import OAuthApplicationAccount
 
@@ -415,11 +421,13 @@ def _oauth_bind_account(*, application, account_id) -> None:
 def _oauth_new_client_secret() -> str:
     from oauth2_provider.generators import generate_client_secret
 
-    return generate_client_secret()
+    return str(generate_client_secret())
 
 
 @transaction.atomic
-def oauth_application_create(*, user, data: dict, account_id: int | None = None):
+def oauth_application_create(
+    *, user: User, data: dict[str, Any], account_id: int | None = None
+) -> tuple[OAuthApplication, str]:
     """A new OAuth2 application owned by `user`; returns `(application, raw_client_secret)`.
 
     The secret is hashed on save (DOT), so this is the only time it can be shown.
@@ -442,7 +450,13 @@ _UNSET = object()
 
 
 @transaction.atomic
-def oauth_application_update(*, application, data: dict, user=None, account_id=_UNSET):
+def oauth_application_update(
+    *,
+    application: OAuthApplication,
+    data: dict[str, Any],
+    user: User | None = None,
+    account_id: int | None | object = _UNSET,
+) -> OAuthApplication:
     """Changes an application's settings, owner and/or account binding (re-checked)."""
     for field in OAUTH_APPLICATION_FIELDS:
         if field in data:
@@ -455,12 +469,14 @@ def oauth_application_update(*, application, data: dict, user=None, account_id=_
     if account_id is _UNSET:
         binding = getattr(application, "account_binding", None)
         account_id = binding.account_id if binding is not None else None
-    _oauth_bind_account(application=application, account_id=account_id)
+    _oauth_bind_account(application=application, account_id=cast("int | None", account_id))
     return application
 
 
 @transaction.atomic
-def oauth_application_rotate_secret(*, application):
+def oauth_application_rotate_secret(
+    *, application: OAuthApplication
+) -> tuple[OAuthApplication, str]:
     """A new client secret (returned once); the old one stops working at once."""
     raw_secret = _oauth_new_client_secret()
     application.client_secret = raw_secret
@@ -469,6 +485,6 @@ def oauth_application_rotate_secret(*, application):
 
 
 @transaction.atomic
-def oauth_application_delete(*, application) -> None:
+def oauth_application_delete(*, application: OAuthApplication) -> None:
     """Deletes the application; its grants and tokens go with it (cascade)."""
     application.delete()

@@ -125,7 +125,7 @@ def long_running(params: dict, progress: Progress):
 
 class ProcessDataParameters(StrictSerializer):
     # Free-form JSON; its size is bounded by the task parameters limit.
-    data = serializers.JSONField(required=False, default=None)
+    data = serializers.JSONField(required=False, default=None)  # type: ignore[assignment]  # a field named data; DRF moves declared fields off the class
 
 
 def _summarise(value) -> dict:

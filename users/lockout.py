@@ -33,6 +33,14 @@ def client_ip(request) -> str:
     return meta.get("REMOTE_ADDR") or "unknown"
 
 
+def valid_ip(value: str | None) -> str | None:
+    """The address if it is one (for a GenericIPAddressField), else None ("unknown", garbage)."""
+    try:
+        return str(ipaddress.ip_address(value)) if value else None
+    except ValueError:
+        return None
+
+
 def subject_for(identifier: str, user=None) -> str:
     """The account being guessed: its id when it exists, else the typed identifier (hashed)."""
     if user is not None:

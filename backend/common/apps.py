@@ -6,7 +6,7 @@ class CommonConfig(AppConfig):
     label = "common"
     verbose_name = "Common"
 
-    def ready(self):
+    def ready(self) -> None:
         from backend.common.shared_metrics import register_collector
 
         register_collector()

@@ -5,6 +5,7 @@ errors raised outside DRF (unknown URLs, oversized bodies, crashes) so both prod
 """
 
 import logging
+from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
@@ -23,11 +24,16 @@ logger = logging.getLogger(__name__)
 class ApplicationError(exceptions.APIException):
     """A domain failure with a human message and optional per-field details (400 by default)."""
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     default_detail = "The request could not be completed."
     default_code = "application_error"
 
-    def __init__(self, message: str | None = None, extra: dict | None = None, status_code=None):
+    def __init__(
+        self,
+        message: str | None = None,
+        extra: dict[str, Any] | None = None,
+        status_code: int | None = None,
+    ) -> None:
         super().__init__(detail=message or self.default_detail)
         self.extra = extra or {}
         if status_code is not None:
@@ -61,17 +67,19 @@ STATUS_SENTENCES = {
 }
 
 
-def error_body(message: str, details: dict | None = None) -> dict:
+def error_body(message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": message, "details": details or {}}
 
 
-def error_response(status_code: int, message: str | None = None, details=None) -> JsonResponse:
+def error_response(
+    status_code: int, message: str | None = None, details: dict[str, Any] | None = None
+) -> JsonResponse:
     """A plain Django JSON error response in the API's shape (for non-DRF code paths)."""
     body = error_body(message or STATUS_SENTENCES.get(status_code, "Error."), details)
     return JsonResponse(body, status=status_code)
 
 
-def _first_message(details: dict) -> str | None:
+def _first_message(details: dict[str, Any]) -> str | None:
     for field, messages in details.items():
         first = messages[0] if isinstance(messages, list) and messages else messages
         if isinstance(first, dict):
@@ -85,7 +93,7 @@ def _first_message(details: dict) -> str | None:
     return None
 
 
-def _validation_details(detail) -> dict:
+def _validation_details(detail: Any) -> dict[str, Any]:
     if isinstance(detail, dict):
         return {k: (v if isinstance(v, list | dict) else [v]) for k, v in detail.items()}
     if isinstance(detail, list):
@@ -93,7 +101,7 @@ def _validation_details(detail) -> dict:
     return {"non_field_errors": [detail]}
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF exception handler that renders every error in the API's one shape."""
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))

@@ -3,10 +3,12 @@
 import logging
 import re
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpResponsePermanentRedirect
+from django.http import HttpRequest, HttpResponsePermanentRedirect
+from django.http.response import HttpResponseBase
 from django.middleware import common as django_common
 from django.utils.http import escape_leading_slashes
 
@@ -21,13 +23,13 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 class RequestIdMiddleware:
     """Takes a sane `X-Request-ID` from the caller or makes one; echoes it on the response."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        request.request_id = request_id
+        request.request_id = request_id  # type: ignore[attr-defined]  # our per-request attribute
         token = current_request_id.set(request_id)
         try:
             response = self.get_response(request)
@@ -53,10 +55,10 @@ def _is_allauth_page(path: str) -> bool:
 class JsonErrorMiddleware:
     """Turns HTML or empty error responses on API paths into the API's JSON error shape."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         if response.status_code < 400 or not is_api_path(request.path):
             return response
@@ -68,7 +70,8 @@ class JsonErrorMiddleware:
             message = f"No API route matches {request.method} {request.path}."
         elif response.status_code == 500:
             message = (
-                f"Internal server error. Quote request id {request.request_id} when reporting it."
+                "Internal server error. Quote request id "
+                f"{request.request_id} when reporting it."  # type: ignore[attr-defined]  # set by RequestIdMiddleware
             )
         json_response = error_response(response.status_code, message)
         for header in ("Allow", "Retry-After", "WWW-Authenticate", "X-Request-ID"):
@@ -76,7 +79,9 @@ class JsonErrorMiddleware:
                 json_response[header] = response[header]
         return json_response
 
-    def process_exception(self, request, exception):
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponseBase | None:
         if not is_api_path(request.path):
             return None
         if isinstance(exception, RequestDataTooBig):
@@ -84,7 +89,7 @@ class JsonErrorMiddleware:
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         return error_response(
             500,
-            f"Internal server error. Quote request id {request.request_id} when reporting it.",
+            f"Internal server error. Quote request id {request.request_id} when reporting it.",  # type: ignore[attr-defined]  # set by RequestIdMiddleware
         )
 
 
@@ -101,6 +106,6 @@ class CommonMiddleware(django_common.CommonMiddleware):
 
     response_redirect_class = PermanentRedirectPreservingMethod
 
-    def get_full_path_with_slash(self, request):
+    def get_full_path_with_slash(self, request: HttpRequest) -> str:
         new_path = request.get_full_path(force_append_slash=True)
         return escape_leading_slashes(new_path)

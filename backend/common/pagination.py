@@ -9,9 +9,10 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     page_size_query_param = "page_size"
 
+    # DRF declares an attribute; a property keeps it following the setting (overrides in tests).
     @property
-    def max_page_size(self):
-        return settings.MAX_PAGE_SIZE
+    def max_page_size(self) -> int:  # type: ignore[override]
+        return int(settings.MAX_PAGE_SIZE)
 
 
 class CursorPagination(pagination.CursorPagination):
@@ -21,5 +22,5 @@ class CursorPagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
 
     @property
-    def max_page_size(self):
-        return settings.MAX_PAGE_SIZE
+    def max_page_size(self) -> int:  # type: ignore[override]  # as above
+        return int(settings.MAX_PAGE_SIZE)

@@ -14,12 +14,12 @@ import contextlib
 import fcntl
 import itertools
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.filebased import FileBasedCache
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import REGISTRY, Collector
 
 logger = logging.getLogger(__name__)
@@ -32,14 +32,14 @@ _metrics: list["SharedCounter | SharedHistogram"] = []
 
 
 @contextlib.contextmanager
-def _atomic_incr_guard():
+def _atomic_incr_guard() -> Iterator[None]:
     """Redis INCRBY is atomic; the embedded file cache's incr is get + set, so processes on the
     machine take a file lock around it instead."""
     backend = caches["default"]
     if not isinstance(backend, FileBasedCache):
         yield
         return
-    lock_path = Path(backend._dir) / ".metrics.lock"
+    lock_path = Path(backend._dir) / ".metrics.lock"  # type: ignore[attr-defined]  # Django private, not in the stub
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a") as lock_file:
         fcntl.flock(lock_file, fcntl.LOCK_EX)
@@ -88,7 +88,7 @@ class SharedCounter:
     def key(self, labelvalues: tuple[str, ...]) -> str:
         return ":".join((KEY_PREFIX, self.name, *labelvalues))
 
-    def labels(self, *labelvalues) -> _Child:
+    def labels(self, *labelvalues: object) -> _Child:
         if len(labelvalues) != len(self.labelnames):
             raise ValueError(f"{self.name} takes labels {self.labelnames}")
         return _Child(self, tuple(str(v) for v in labelvalues))
@@ -102,7 +102,7 @@ class SharedCounter:
     def keys(self) -> list[str]:
         return [self.key(labels) for labels in self.series()]
 
-    def family(self, values: dict) -> CounterMetricFamily:
+    def family(self, values: dict[str, int]) -> CounterMetricFamily:
         family = CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
         for labels in self.series():
             family.add_metric(list(labels), values.get(self.key(labels)) or 0)
@@ -141,7 +141,7 @@ class SharedHistogram:
     def keys(self) -> list[str]:
         return [*(self._bucket_key(b) for b in self.buckets), self._sum_key, self._count_key]
 
-    def family(self, values: dict) -> HistogramMetricFamily:
+    def family(self, values: dict[str, int]) -> HistogramMetricFamily:
         running = 0
         buckets = []
         for bound in self.buckets:
@@ -160,12 +160,12 @@ class SharedHistogram:
 class SharedMetricsCollector(Collector):
     """Reads every shared metric from the cache at scrape time (one get_many)."""
 
-    def describe(self):
+    def describe(self) -> Iterator[Metric]:
         # Lets the registry learn the names without reading the cache at registration.
         for metric in _metrics:
             yield metric.family({})
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         keys = list(itertools.chain.from_iterable(metric.keys() for metric in _metrics))
         try:
             values = cache.get_many(keys) if keys else {}

@@ -5,8 +5,8 @@ command runs web + worker + beat. `DATABASE_URL` / `REDIS_URL` switch to Postgre
 """
 
 import sys
-from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -17,8 +17,8 @@ VAR_DIR.mkdir(exist_ok=True)
 API_VERSION = "1.0.0"
 API_NAME = "Backend API"
 
-DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env_secret("SECRET_KEY")
+DEBUG: bool = env.bool("DEBUG", default=True)
+SECRET_KEY: str = env_secret("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         sys.exit("SECRET_KEY must be set when DEBUG is off (set SECRET_KEY or SECRET_KEY_FILE).")
@@ -28,7 +28,7 @@ ENVIRONMENT = env.str("ENVIRONMENT", default="development" if DEBUG else "produc
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-INSTALLED_APPS = [
+INSTALLED_APPS: list[str] = [
     "django_prometheus",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -50,7 +50,7 @@ INSTALLED_APPS = [
     "destinations",
 ]
 
-MIDDLEWARE = [
+MIDDLEWARE: list[str] = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "backend.common.middleware.RequestIdMiddleware",
     "backend.common.middleware.JsonErrorMiddleware",
@@ -118,7 +118,7 @@ if env.str("TEST_DATABASE_NAME", default=""):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache -----------------------------------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL: str = env.str("REDIS_URL", default="")
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=1.0)
 if REDIS_URL:
     CACHES = {
@@ -146,7 +146,7 @@ else:
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
-AUTHENTICATION_BACKENDS = ["users.backends.EmailOrUsernameBackend"]
+AUTHENTICATION_BACKENDS: list[str] = ["users.backends.EmailOrUsernameBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -157,21 +157,9 @@ LOGIN_LOCKOUT_ATTEMPTS = env.int("LOGIN_LOCKOUT_ATTEMPTS", default=5)
 LOGIN_LOCKOUT_IP_ATTEMPTS = env.int("LOGIN_LOCKOUT_IP_ATTEMPTS", default=20)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
 
-SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=60)),
-    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
-    "ROTATE_REFRESH_TOKENS": True,
-    "ALGORITHM": "HS256",
-    "SIGNING_KEY": env_secret("JWT_SIGNING_KEY") or SECRET_KEY,
-    "AUTH_HEADER_TYPES": ("Bearer", "Token"),
-    "USER_ID_FIELD": "id",
-    "USER_ID_CLAIM": "user_id",
-    "UPDATE_LAST_LOGIN": True,
-}
-
 # --- REST framework, schema ---------------------------------------------------------------------
 MAX_PAGE_SIZE = env.int("MAX_PAGE_SIZE", default=100)
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "users.authentication.JWTAuthentication",
         "endpoints.authentication.ApiKeyAuthentication",
@@ -197,7 +185,7 @@ REST_FRAMEWORK = {
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-SPECTACULAR_SETTINGS = {
+SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": API_NAME,
     "DESCRIPTION": (
         "Identity (JWT), API keys, scheduled tasks, accounts, webhook destinations and "
@@ -216,47 +204,6 @@ SPECTACULAR_SETTINGS = {
         "DeliveryLogStatusEnum": "destinations.models.DeliveryLog.Status",
     },
 }
-
-# --- Celery ---------------------------------------------------------------------------------------
-BROKER_DIR = VAR_DIR / env.str("BROKER_DIR_NAME", default="broker")
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("out", "processed", "control"):
-        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(BROKER_DIR / "out"),
-        "data_folder_out": str(BROKER_DIR / "out"),
-        "processed_folder": str(BROKER_DIR / "processed"),
-        # Broadcast/control messages (remote control, purge): under var/, not the cwd.
-        "control_folder": str(BROKER_DIR / "control"),
-        "store_processed": False,
-    }
-else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # Redis re-delivers unacknowledged messages after this; tasks are idempotent anyway.
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
-        "socket_connect_timeout": 2,
-        "socket_timeout": 5,
-    }
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Publishing must fail fast when the broker is down: the sweepers re-enqueue what was not sent.
-CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
-CELERY_TASK_PUBLISH_RETRY = False
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
-CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_SERIALIZER = "json"
-CELERY_RESULT_SERIALIZER = "json"
-CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TIMEZONE = "UTC"
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=270)
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-# Periodic tasks by name, so no app imports another app's tasks to schedule them.
-CELERY_BEAT_SCHEDULE: dict = {}
 
 # --- Email ----------------------------------------------------------------------------------------
 if env.str("EMAIL_URL", default=""):
@@ -279,15 +226,10 @@ else:
     EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@localhost")
-FRONTEND_URL = env.str("FRONTEND_URL", default="http://127.0.0.1:8000")
+FRONTEND_URL: str = env.str("FRONTEND_URL", default="http://127.0.0.1:8000")
 
 # --- Product settings -------------------------------------------------------------------------------
-INGEST_MAX_BODY_BYTES = env.int("INGEST_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
-DESTINATION_ALLOWED_HOSTS = env.list("DESTINATION_ALLOWED_HOSTS", default=[])
-STRIPE_SECRET_KEY = env_secret("STRIPE_SECRET_KEY")
-STRIPE_WEBHOOK_SECRET = env_secret("STRIPE_WEBHOOK_SECRET")
-STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 
 # --- Security ---------------------------------------------------------------------------------------
@@ -305,7 +247,7 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_SSL_REDIRECT_EXEMPT = [r"^health/$", r"^api/v1/health/$"]
 
 # Paths that answer HTML (admin and browser pages); every other path answers JSON errors.
-HTML_PATH_PREFIXES = (
+HTML_PATH_PREFIXES: tuple[str, ...] = (
     "/admin/",
     "/static/",
     "/media/",
@@ -366,262 +308,17 @@ if SENTRY_DSN:  # pragma: no cover - optional integration
         raise ImproperlyConfigured("SENTRY_DSN is set but sentry-sdk is not installed.") from exc
 
 # =====================================================================================================
-# Per-app settings. Each app keeps its own block; periodic tasks are registered by task name.
+# Integrations. Each reads its block from its own module; the order matters, because later ones
+# extend what base and earlier ones set (REST_FRAMEWORK, CELERY_BEAT_SCHEDULE, INSTALLED_APPS, ...).
 # =====================================================================================================
-
-# --- users -------------------------------------------------------------------------------------------
-# Reverse proxies in front of the app that append the client to X-Forwarded-For (nginx: 1).
-# 0 = trust no proxy: the login lockout counts REMOTE_ADDR.
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-# The cache token denylist is rebuilt from PostgreSQL at least this often (and at once after a
-# Redis restart or flush), which also bounds what an evicting Redis could make it forget.
-JWT_DENYLIST_RELOAD_SECONDS = env.int("JWT_DENYLIST_RELOAD_SECONDS", default=3600)
-# DRF throttles read the client address the same way (0 = REMOTE_ADDR only, never spoofable).
-REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
-CELERY_BEAT_SCHEDULE["users-purge-expired-revocations"] = {
-    "task": "users.purge_expired_revocations",
-    "schedule": 3600.0,
-}
-# Account lifecycle (SPEC section 8). Links in emails: {token} is filled in; a frontend can point
-# them at its own page that POSTs the token to the API.
-EMAIL_CONFIRMATION_TIMEOUT = env.int("EMAIL_CONFIRMATION_TIMEOUT", default=3 * 86400)
-EMAIL_CONFIRMATION_URL = env.str(
-    "EMAIL_CONFIRMATION_URL",
-    default=FRONTEND_URL.rstrip("/") + "/api/v1/auth/email/confirm/?token={token}",
-)
-# Reset links expire after PASSWORD_RESET_TIMEOUT seconds (Django's setting, default 3 days).
-PASSWORD_RESET_URL = env.str(
-    "PASSWORD_RESET_URL",
-    default=FRONTEND_URL.rstrip("/") + "/api/v1/auth/password/reset/confirm/?token={token}",
-)
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["email_resend"] = env.str(
-    "EMAIL_RESEND_THROTTLE_RATE", default="5/hour"
-)
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["password_reset"] = env.str(
-    "PASSWORD_RESET_THROTTLE_RATE", default="10/hour"
-)
-AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=2 * 1024 * 1024)
-# A device's last_seen is written at most once per this many seconds per login on refresh.
-DEVICE_LAST_SEEN_INTERVAL_SECONDS = env.int("DEVICE_LAST_SEEN_INTERVAL_SECONDS", default=60)
-# Credit packs sold through Stripe Checkout: "name=price_id:credits,..." (credits per unit).
-STRIPE_CREDIT_PACKS = {
-    name.strip(): {"price_id": price.strip(), "credits": int(credits)}
-    for name, _, rest in (
-        item.partition("=") for item in env.list("STRIPE_CREDIT_PACKS", default=[]) if item
-    )
-    for price, _, credits in [rest.rpartition(":")]
-}
-# Prices that start a subscription (Checkout in subscription mode, no credits).
-STRIPE_SUBSCRIPTION_PRICE_IDS = env.list("STRIPE_SUBSCRIPTION_PRICE_IDS", default=[])
-STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10.0)
-STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
-# Reset mails are made and sent by a worker, so a known address answers as fast as an unknown one.
-PASSWORD_RESET_MAIL_ASYNC = env.bool("PASSWORD_RESET_MAIL_ASYNC", default=True)
-# (end users)
-
-# --- accounts ----------------------------------------------------------------------------------------
-# Link in invitation emails; {uid} and {token} are filled in. A frontend can point it at its own
-# page that POSTs them with the new password to /api/v1/invitations/accept/.
-INVITATION_URL = env.str(
-    "INVITATION_URL",
-    default=FRONTEND_URL.rstrip("/") + "/api/v1/invitations/accept/?uid={uid}&token={token}",
-)
-# Invitation links expire after PASSWORD_RESET_TIMEOUT seconds (Django's default: 3 days).
-# Invitations and adding members by email send mail and tell whether an address is registered:
-# a per-user budget keeps both from being used for spam or address probing.
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["invite"] = env.str(
-    "INVITE_THROTTLE_RATE", default="60/hour"
-)
-# (end accounts)
-
-# --- endpoints ---------------------------------------------------------------------------------------
-from celery.schedules import crontab  # noqa: E402
-
-# API keys carry scopes: read for safe methods, write for the others (or the view's own scope).
-REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] = [
-    "rest_framework.permissions.IsAuthenticated",
-    "endpoints.permissions.ApiKeyScopePermission",
-]
-REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
-    *REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"],
-    "endpoints.throttling.ApiKeyRateThrottle",
-]
-# last_used_at is written at most once per this many seconds per key.
-API_KEY_LAST_USED_INTERVAL_SECONDS = env.int("API_KEY_LAST_USED_INTERVAL_SECONDS", default=60)
-TASK_DISPATCH_INTERVAL_SECONDS = env.float("TASK_DISPATCH_INTERVAL_SECONDS", default=1.0)
-# A due task still pending this long after it was sent is sent again (claiming makes it safe).
-TASK_REDISPATCH_AFTER_SECONDS = env.int("TASK_REDISPATCH_AFTER_SECONDS", default=60)
-TASK_REAPER_INTERVAL_SECONDS = env.int("TASK_REAPER_INTERVAL_SECONDS", default=30)
-TASK_STUCK_MARGIN_SECONDS = env.int("TASK_STUCK_MARGIN_SECONDS", default=60)
-TASK_RETENTION_DAYS = env.int("TASK_RETENTION_DAYS", default=30)
-TASK_PARAMETERS_MAX_BYTES = env.int("TASK_PARAMETERS_MAX_BYTES", default=64 * 1024)
-TASK_LONG_RUNNING_MAX_SECONDS = env.int("TASK_LONG_RUNNING_MAX_SECONDS", default=60)
-CELERY_BEAT_SCHEDULE["endpoints-dispatch-due-tasks"] = {
-    "task": "endpoints.dispatch_due_tasks",
-    "schedule": TASK_DISPATCH_INTERVAL_SECONDS,
-    # A tick that waited behind busy workers is useless: the next one does the same job.
-    "options": {"expires": max(5.0, 5 * TASK_DISPATCH_INTERVAL_SECONDS)},
-}
-CELERY_BEAT_SCHEDULE["endpoints-reap-stuck-tasks"] = {
-    "task": "endpoints.reap_stuck_tasks",
-    "schedule": float(TASK_REAPER_INTERVAL_SECONDS),
-    "options": {"expires": float(TASK_REAPER_INTERVAL_SECONDS)},
-}
-CELERY_BEAT_SCHEDULE["endpoints-purge-finished-tasks"] = {
-    "task": "endpoints.purge_finished_tasks",
-    "schedule": crontab(hour=3, minute=17),
-}
-# (end endpoints)
-
-# --- destinations ------------------------------------------------------------------------------------
-# Delay before each delivery attempt (seconds); len() is the maximum number of attempts (Svix-like).
-DELIVERY_RETRY_SCHEDULE = [
-    int(float(step))
-    for step in env.str(
-        "DELIVERY_RETRY_SCHEDULE", default="0,5,300,1800,7200,18000,36000,36000"
-    ).split(",")
-    if step.strip()
-] or [0]
-# Share of each retry step that is randomized (1.0 = full jitter: uniform in [0, step]).
-DELIVERY_RETRY_JITTER = env.float("DELIVERY_RETRY_JITTER", default=1.0)
-# A destination's Retry-After is honoured up to this many seconds.
-DELIVERY_RETRY_AFTER_MAX_SECONDS = env.int("DELIVERY_RETRY_AFTER_MAX_SECONDS", default=3600)
-DELIVERY_CONNECT_TIMEOUT = env.float("DELIVERY_CONNECT_TIMEOUT", default=5.0)
-DELIVERY_READ_TIMEOUT = env.float("DELIVERY_READ_TIMEOUT", default=15.0)
-# A claimed log is the engine's for this long: one attempt (both timeouts) plus bookkeeping. A
-# killed worker's deliveries are taken over by another engine when it ends.
-DELIVERY_LEASE_SECONDS = env.int(
-    "DELIVERY_LEASE_SECONDS", default=int(DELIVERY_CONNECT_TIMEOUT + DELIVERY_READ_TIMEOUT) + 10
-)
-# Delivery engine (one per worker process; `off` for workers meant for other tasks only).
-DELIVERY_ENGINE = env.str("DELIVERY_ENGINE", default="on")
-# HTTP calls in flight per worker process (threads of its engine's pool).
-DELIVERY_CONCURRENCY = env.int("DELIVERY_CONCURRENCY", default=64)
-# Isolation: claims in flight to one destination at once, across every engine.
-DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION = env.int(
-    "DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION", default=32
-)
-DELIVERY_FANOUT_BATCH = env.int("DELIVERY_FANOUT_BATCH", default=200)
-# Engine loop: pause between busy turns; idle polling backs off from MIN to MAX.
-DELIVERY_TICK_SECONDS = env.float("DELIVERY_TICK_SECONDS", default=0.01)
-DELIVERY_POLL_MIN_SECONDS = env.float("DELIVERY_POLL_MIN_SECONDS", default=0.02)
-DELIVERY_POLL_MAX_SECONDS = env.float("DELIVERY_POLL_MAX_SECONDS", default=0.25)
-# Circuit breaker: failed attempts in a row that open it, and its cooling (doubling per trip).
-DELIVERY_BREAKER_THRESHOLD = env.int("DELIVERY_BREAKER_THRESHOLD", default=5)
-DELIVERY_BREAKER_COOLING_SECONDS = env.float("DELIVERY_BREAKER_COOLING_SECONDS", default=10.0)
-DELIVERY_BREAKER_MAX_COOLING_SECONDS = env.float(
-    "DELIVERY_BREAKER_MAX_COOLING_SECONDS", default=600.0
-)
-# Auto-disable: every attempt failing for this long, or this many logs failed in a row (0 = off).
-DESTINATION_DISABLE_AFTER_SECONDS = env.int("DESTINATION_DISABLE_AFTER_SECONDS", default=5 * 86400)
-DESTINATION_DISABLE_AFTER_FAILED_LOGS = env.int("DESTINATION_DISABLE_AFTER_FAILED_LOGS", default=0)
-DESTINATION_MAX_HEADERS = env.int("DESTINATION_MAX_HEADERS", default=20)
-LOGS_CACHE_SECONDS = env.int("LOGS_CACHE_SECONDS", default=300)
-# CL-X-TOKEN → account in the shared cache (a rotation drops the old token at once).
-APP_TOKEN_CACHE_SECONDS = env.int("APP_TOKEN_CACHE_SECONDS", default=300)
-# Retention: events older than this whose deliveries all finished are deleted (0 keeps all).
-EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=30)
-EVENT_RETENTION_BATCH = env.int("EVENT_RETENTION_BATCH", default=1000)
-CELERY_BEAT_SCHEDULE["destinations-purge-old-events"] = {
-    "task": "destinations.purge_old_events",
-    "schedule": crontab(minute=23),  # hourly, in bounded batches
-}
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    # kombu's virtual transports sleep polling_interval (default 1 s) whenever the prefetch window
-    # is full, which caps a worker at ~concurrency deliveries per second on the embedded broker.
-    CELERY_BROKER_TRANSPORT_OPTIONS.setdefault(
-        "polling_interval", env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.05)
-    )
-# (end destinations)
-
-# --- oauth2 / allauth --------------------------------------------------------------------------------
-# OAuth2 provider (django-oauth-toolkit) at /api/v1/oauth2/ and allauth's HTML account pages at
-# /accounts/ (seed 001). Both use the same User model and the same login backends.
-INSTALLED_APPS += ["oauth2_provider", "allauth", "allauth.account"]
-# allauth's middleware needs the session, the user and the messages set up before it.
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
-    "allauth.account.middleware.AccountMiddleware",
-)
-AUTHENTICATION_BACKENDS = [
-    *AUTHENTICATION_BACKENDS,
-    "allauth.account.auth_backends.AuthenticationBackend",
-]
-# The OAuth2 class comes first but only claims opaque (dot-free) bearer tokens that it finds, so
-# JWTs and API keys are never looked up by it, and any bearer it does not know falls through to
-# the JWT class (which answers the usual 401). The JWT class refuses every bearer it cannot decode,
-# so behind it an OAuth2 token would never be reached. Session auth (browsable API) comes last.
-REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
-    "endpoints.authentication.OAuth2Authentication",
-    *REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"],
-    "rest_framework.authentication.SessionAuthentication",
-]
-OAUTH2_SCOPES = {
-    "read": "Read your data (safe methods)",
-    "write": "Change your data (unsafe methods)",
-    "ingest": "Send data to the ingest endpoint of the application's account",
-}
-OAUTH2_PROVIDER = {
-    "SCOPES": OAUTH2_SCOPES,
-    # Like a new API key: read and write unless the client asks for a narrower or other set.
-    "DEFAULT_SCOPES": ["read", "write"],
-    "PKCE_REQUIRED": True,
-    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH2_ACCESS_TOKEN_SECONDS", default=3600),
-    "REFRESH_TOKEN_EXPIRE_SECONDS": env.int("OAUTH2_REFRESH_TOKEN_SECONDS", default=7 * 86400),
-    "AUTHORIZATION_CODE_EXPIRE_SECONDS": env.int("OAUTH2_AUTHORIZATION_CODE_SECONDS", default=60),
-    "ROTATE_REFRESH_TOKEN": True,
-    # A replayed refresh token revokes its whole family (as for our JWTs).
-    "REFRESH_TOKEN_REUSE_PROTECTION": True,
-    # https only in production; http is allowed for loopback redirect URIs (native apps, RFC 8252).
-    "ALLOWED_REDIRECT_URI_SCHEMES": env.list(
-        "OAUTH2_REDIRECT_URI_SCHEMES", default=["https", "http"] if DEBUG else ["https"]
-    ),
-    "ALLOW_LOCALHOST_LOOPBACK": True,
-    # RFC 9700 (OAuth 2.0 Security BCP): no implicit or password grant, S256 PKCE only, tokens
-    # only in the Authorization header, `iss` in authorization responses, tokens hashed at rest.
-    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
-    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
-    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
-    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
-    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
-    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
-}
-# Expired tokens and grants are refused on use anyway; this keeps the tables from only growing.
-CELERY_BEAT_SCHEDULE["endpoints-clear-expired-oauth2-tokens"] = {
-    "task": "endpoints.clear_expired_oauth2_tokens",
-    "schedule": 3600.0,
-}
-SPECTACULAR_SETTINGS.update(
-    {
-        "OAUTH2_FLOWS": ["authorizationCode", "clientCredentials"],
-        "OAUTH2_AUTHORIZATION_URL": "/api/v1/oauth2/authorize/",
-        "OAUTH2_TOKEN_URL": "/api/v1/oauth2/token/",
-        "OAUTH2_REFRESH_URL": "/api/v1/oauth2/token/",
-        "OAUTH2_SCOPES": OAUTH2_SCOPES,
-    }
-)
-# Login pages: allauth's for people (the OAuth2 authorize page sends them there), DRF's for the
-# browsable API. Both return to LOGIN_REDIRECT_URL unless given ?next=.
-LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = env.str("LOGIN_REDIRECT_URL", default="/api/v1/users/me/")
-ACCOUNT_LOGOUT_REDIRECT_URL = "/accounts/login/"
-ACCOUNT_ADAPTER = "users.allauth.AccountAdapter"
-ACCOUNT_LOGIN_METHODS = {"email", "username"}
-ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = "optional"
-ACCOUNT_UNIQUE_EMAIL = True
-ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
-ACCOUNT_USER_MODEL_EMAIL_FIELD = "email"
-ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = env.int(
-    "ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS", default=3
-)
-# Same answer whether or not an address is registered (password reset, signup).
-ACCOUNT_PREVENT_ENUMERATION = True
-ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
-HTML_PATH_PREFIXES = (
-    *HTML_PATH_PREFIXES,
-    "/api/v1/auth/session-logout/",
-    "/api/v1/oauth2/applications/",
-    "/api/v1/oauth2/authorized_tokens/",
-)
-# (end oauth2 / allauth)
+# isort: off
+from backend.settings.celery import *  # noqa: E402, F403
+from backend.settings.jwt import *  # noqa: E402, F403
+from backend.settings.users import *  # noqa: E402, F403
+from backend.settings.payments import *  # noqa: E402, F403
+from backend.settings.accounts import *  # noqa: E402, F403
+from backend.settings.endpoints import *  # noqa: E402, F403
+from backend.settings.delivery import *  # noqa: E402, F403
+from backend.settings.oauth2 import *  # noqa: E402, F403
+from backend.settings.allauth import *  # noqa: E402, F403
+# isort: on

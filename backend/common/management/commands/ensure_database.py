@@ -4,6 +4,8 @@ So `DATABASE_URL=postgres://.../newdb make run` works on a server where only the
 SQLite files are created by the first connection anyway; other engines are left alone.
 """
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
@@ -11,7 +13,7 @@ from django.db import connection
 class Command(BaseCommand):
     help = "Create the configured PostgreSQL database if it does not exist yet."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         if connection.vendor != "postgresql":
             return
         name = connection.settings_dict["NAME"]

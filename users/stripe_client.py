@@ -5,11 +5,15 @@ use a local stand-in server). Stripe errors become a 502 with no provider intern
 """
 
 import logging
+from typing import TYPE_CHECKING
 
 import stripe
 from django.conf import settings
 
 from users.exceptions import PaymentProviderError, PaymentsUnavailable
+
+if TYPE_CHECKING:
+    from stripe._base_address import BaseAddresses  # the client's own TypedDict
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +26,9 @@ def client() -> stripe.StripeClient:
     """A client for the configured key and API base (503 when Stripe is not configured)."""
     if not is_configured():
         raise PaymentsUnavailable()
-    base_addresses = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
+    base_addresses: BaseAddresses | None = (
+        {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
+    )
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY,
         base_addresses=base_addresses,
