@@ -18,14 +18,17 @@ and only when that log is due (a retry waiting holds back the later ones).
 """
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from backend.common.db import skip_locked
 from destinations.models import DeliveryLog, Destination
 
 Status = DeliveryLog.Status
@@ -50,17 +53,11 @@ class DeliveryJob:
     destination_active: bool
     method: str
     url: str
-    headers: dict
+    headers: dict[str, str]
     signing_secrets: tuple[str, ...]
 
 
-def _locked(queryset):
-    if connection.features.has_select_for_update_skip_locked:
-        return queryset.select_for_update(skip_locked=True)
-    return queryset
-
-
-def _caps(*, now) -> tuple[dict[int, int], set[int]]:
+def _caps(*, now: datetime) -> tuple[dict[int, int], set[int]]:
     """(free slots of each busy or tripped destination, destinations to leave out of the main
     query)."""
     cap = settings.DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION
@@ -84,7 +81,9 @@ def _caps(*, now) -> tuple[dict[int, int], set[int]]:
     return free, {d for d, n in free.items() if n <= 0}
 
 
-def _controlled(*, now, free: dict[int, int], excluded: set[int]) -> tuple[list[dict], list[int]]:
+def _controlled(
+    *, now: datetime, free: dict[int, int], excluded: set[int]
+) -> tuple[list[Mapping[str, Any]], list[int]]:
     """Locks the rate-limited and FIFO destinations this engine may claim for in this turn.
 
     Returns their rows (those locked) and the FIFO ones; `free` is lowered to each rate limit's
@@ -97,8 +96,8 @@ def _controlled(*, now, free: dict[int, int], excluded: set[int]) -> tuple[list[
     all_ids = set(controlled.values_list("id", flat=True))
     if not all_ids:
         return [], []
-    rows = list(
-        _locked(controlled).values(
+    rows: list[Mapping[str, Any]] = list(
+        skip_locked(controlled).values(
             "id", "fifo", "rate_limit", "rate_window_start", "rate_window_count"
         )
     )
@@ -115,11 +114,13 @@ def _controlled(*, now, free: dict[int, int], excluded: set[int]) -> tuple[list[
     return rows, [row["id"] for row in rows if row["fifo"] and free[row["id"]] > 0]
 
 
-def _in_window(row: dict, window_start) -> bool:
+def _in_window(row: Mapping[str, Any], window_start: datetime) -> bool:
     return row["rate_window_start"] is not None and row["rate_window_start"] > window_start
 
 
-def _fifo_heads(*, fifo_ids: list[int], now, log_ids) -> list[tuple[int, int]]:
+def _fifo_heads(
+    *, fifo_ids: list[int], now: datetime, log_ids: list[int] | None
+) -> list[tuple[int, int]]:
     """The oldest unfinished log of each FIFO destination, when it can be claimed now."""
     heads = []
     for destination_id in fifo_ids:
@@ -133,14 +134,17 @@ def _fifo_heads(*, fifo_ids: list[int], now, log_ids) -> list[tuple[int, int]]:
         )
         if head is None or (log_ids is not None and head["id"] not in log_ids):
             continue
-        due = head["status"] == Status.PENDING and head["next_attempt_at"] <= now
-        expired = head["status"] == Status.IN_PROGRESS and head["claimed_until"] < now
+        due_at, lease = head["next_attempt_at"], head["claimed_until"]
+        due = head["status"] == Status.PENDING and due_at is not None and due_at <= now
+        expired = head["status"] == Status.IN_PROGRESS and lease is not None and lease < now
         if due or expired:
             heads.append((head["id"], destination_id))
     return heads
 
 
-def _count_rate_claims(rows: list[dict], picked_by_destination: dict[int, int], now) -> None:
+def _count_rate_claims(
+    rows: list[Mapping[str, Any]], picked_by_destination: dict[int, int], now: datetime
+) -> None:
     window_start = now - timedelta(seconds=1)
     for row in rows:
         claimed = picked_by_destination.get(row["id"], 0)
@@ -183,12 +187,12 @@ def deliveries_claim(*, limit: int, log_ids: list[int] | None = None) -> list[De
         window = limit * CANDIDATES_PER_SLOT
         # Two index-backed queries (expired leases first: they have waited longest).
         candidates = list(
-            _locked(base.filter(status=Status.IN_PROGRESS, claimed_until__lt=now))
+            skip_locked(base.filter(status=Status.IN_PROGRESS, claimed_until__lt=now))
             .order_by("claimed_until")
             .values_list("id", "destination_id")[:window]
         )
         candidates += (
-            _locked(base.filter(status=Status.PENDING, next_attempt_at__lte=now))
+            skip_locked(base.filter(status=Status.PENDING, next_attempt_at__lte=now))
             .order_by("next_attempt_at", "id")
             .values_list("id", "destination_id")[: max(window - len(candidates), 0)]
         )
@@ -227,7 +231,7 @@ def deliveries_claim(*, limit: int, log_ids: list[int] | None = None) -> list[De
         return [_job(log, token, now) for log in rows]
 
 
-def signing_secrets(destination: Destination, now) -> tuple[str, ...]:
+def signing_secrets(destination: Destination, now: datetime) -> tuple[str, ...]:
     """The current secret, and the previous one while its rotation's grace period lasts."""
     expires = destination.previous_secret_expires_at
     if destination.previous_signing_secret and expires is not None and expires > now:
@@ -235,7 +239,7 @@ def signing_secrets(destination: Destination, now) -> tuple[str, ...]:
     return (destination.signing_secret,)
 
 
-def _job(log: DeliveryLog, token: uuid.UUID, now) -> DeliveryJob:
+def _job(log: DeliveryLog, token: uuid.UUID, now: datetime) -> DeliveryJob:
     destination = log.destination
     return DeliveryJob(
         log_id=log.pk,

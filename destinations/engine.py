@@ -55,7 +55,7 @@ class DeliveryEngine:
     def __init__(self, *, concurrency: int | None = None):
         self.concurrency = concurrency or settings.DELIVERY_CONCURRENCY
         self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="delivery")
-        self._in_flight: set[Future] = set()
+        self._in_flight: set[Future[AttemptResult]] = set()
         self._done: list[AttemptResult] = []
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="delivery-engine", daemon=True)

@@ -11,13 +11,15 @@ any) matches the payload, and the event is not an operational event about that d
 event no destination takes gets no log; it stays stored and can be replayed later.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from backend.common.db import skip_locked
 from destinations.event_types import subscribes
 from destinations.models import DeliveryLog, Destination, Event
 from destinations.payloads import PayloadError, parse_ingest_body
@@ -34,13 +36,7 @@ class _Target:
     rule: dict[str, Any] | None
 
 
-def _locked(queryset):
-    if connection.features.has_select_for_update_skip_locked:
-        return queryset.select_for_update(skip_locked=True)
-    return queryset
-
-
-def _takes(target: _Target, event: dict, payloads: dict[int, object]) -> bool:
+def _takes(target: _Target, event: Mapping[str, Any], payloads: dict[int, object]) -> bool:
     if event["about_destination_id"] == target.id:
         return False  # never tell a destination about itself (and no loop)
     if not subscribes(target.event_types, event["event_type"] or None):
@@ -52,7 +48,7 @@ def _takes(target: _Target, event: dict, payloads: dict[int, object]) -> bool:
 
 def _payloads(event_ids: list[int]) -> dict[int, object]:
     """Parsed payloads (exact numbers) of the events that a filter must look at."""
-    parsed = {}
+    parsed: dict[int, object] = {}
     for pk, body in Event.objects.filter(pk__in=event_ids).values_list("id", "body"):
         try:
             parsed[pk] = parse_ingest_body(body.encode("utf-8")).data
@@ -66,7 +62,7 @@ def events_fan_out(*, batch_size: int | None = None) -> int:
     batch_size = batch_size or settings.DELIVERY_FANOUT_BATCH
     with transaction.atomic():
         events = list(
-            _locked(Event.objects.filter(fanned_out_at__isnull=True).order_by("id")).values(
+            skip_locked(Event.objects.filter(fanned_out_at__isnull=True).order_by("id")).values(
                 "id", "account_id", "received_at", "event_type", "about_destination_id"
             )[:batch_size]
         )

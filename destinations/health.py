@@ -12,7 +12,8 @@ pending logs and emails the account's Admins.
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -26,6 +27,9 @@ from destinations.ingest import system_event_emit
 from destinations.models import DeliveryAttempt, Destination
 from destinations.services import hold_pending_logs
 
+if TYPE_CHECKING:  # outcomes imports this module
+    from destinations.outcomes import AttemptResult
+
 logger = logging.getLogger(__name__)
 
 
@@ -36,10 +40,11 @@ def trips_breaker(status_code: int | None) -> bool:
 
 def breaker_cooling(trips: int) -> float:
     base = settings.DELIVERY_BREAKER_COOLING_SECONDS
-    return min(base * 2 ** max(trips - 1, 0), settings.DELIVERY_BREAKER_MAX_COOLING_SECONDS)
+    cooling = float(base) * 2 ** max(trips - 1, 0)
+    return float(min(cooling, float(settings.DELIVERY_BREAKER_MAX_COOLING_SECONDS)))
 
 
-def destinations_health_record(*, results, now) -> None:
+def destinations_health_record(*, results: "list[AttemptResult]", now: datetime) -> None:
     """Applies a batch of recorded attempts to their destinations' health."""
     succeeded = {
         r.job.destination_id for r in results if r.outcome == DeliveryAttempt.Outcome.SUCCESS
@@ -58,7 +63,7 @@ def destinations_health_record(*, results, now) -> None:
             breaker_trips=0,
             breaker_open_until=None,
         )
-    failures: dict[int, list] = {}
+    failures: dict[int, list[AttemptResult]] = {}
     for r in results:
         if r.outcome != DeliveryAttempt.Outcome.SUCCESS and r.job.destination_id not in succeeded:
             failures.setdefault(r.job.destination_id, []).append(r)
@@ -66,7 +71,7 @@ def destinations_health_record(*, results, now) -> None:
         _record_failures(destination_id=destination_id, failed=failed, now=now)
 
 
-def _record_failures(*, destination_id: int, failed: list, now) -> None:
+def _record_failures(*, destination_id: int, failed: "list[AttemptResult]", now: datetime) -> None:
     if any(r.status_code == 410 for r in failed):
         destination_disable(
             destination_id=destination_id, reason="The destination answered 410 Gone."
@@ -75,7 +80,7 @@ def _record_failures(*, destination_id: int, failed: list, now) -> None:
     destination = Destination.objects.select_for_update().filter(pk=destination_id).first()
     if destination is None or not destination.is_active:
         return
-    updates: dict = {}
+    updates: dict[str, Any] = {}
     unwell = sum(1 for r in failed if trips_breaker(r.status_code))
     if unwell:
         failures = destination.breaker_failures + unwell

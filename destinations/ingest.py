@@ -8,6 +8,7 @@ at ingest time loses nothing and the request never waits on anything but the dat
 import json
 import uuid
 from contextlib import nullcontext
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -50,7 +51,7 @@ def event_ingest(
 
 
 def system_event_emit(
-    *, account_id: int, event_type: str, payload: dict, about_destination_id: int
+    *, account_id: int, event_type: str, payload: dict[str, Any], about_destination_id: int
 ) -> Event:
     """Stores an operational event (`system.*`) of the account; it goes through the same
     pipeline to the destinations that subscribe to it, never to the one it is about. Call it

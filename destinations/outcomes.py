@@ -10,12 +10,15 @@ that engine's result.
 import logging
 import random
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from destinations import metrics
@@ -59,7 +62,7 @@ def retry_delay(*, attempt_number: int, retry_after: float | None = None) -> flo
     delay = step * (1 - jitter) + random.uniform(0, step * jitter)
     if retry_after is not None:
         delay = max(delay, min(retry_after, settings.DELIVERY_RETRY_AFTER_MAX_SECONDS))
-    return delay
+    return float(delay)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -125,7 +128,7 @@ def attempt_send(job: DeliveryJob) -> AttemptResult:
     )
 
 
-def _mine(job: DeliveryJob):
+def _mine(job: DeliveryJob) -> QuerySet[DeliveryLog]:
     return DeliveryLog.objects.filter(
         pk=job.log_id, claim_token=job.claim_token, status=Status.IN_PROGRESS
     )
@@ -145,7 +148,7 @@ def outcomes_record(results: list[AttemptResult]) -> dict[int, str]:
                 DeliveryAttempt(
                     log_id=r.job.log_id,
                     attempt_number=r.job.attempt_number,
-                    started_at=r.started_at,
+                    started_at=r.started_at or now,
                     duration_ms=int(r.duration * 1000),
                     status_code=r.status_code,
                     error=r.error[:2000],
@@ -157,7 +160,7 @@ def outcomes_record(results: list[AttemptResult]) -> dict[int, str]:
         )
         released = {"claimed_until": None, "claim_token": None, "updated_at": now}
         # Successes, grouped: one UPDATE per (claim batch, status code).
-        groups: dict[tuple, list[AttemptResult]] = {}
+        groups: dict[tuple[uuid.UUID, int | None], list[AttemptResult]] = {}
         for r in results:
             if r.outcome == Outcome.SUCCESS:
                 groups.setdefault((r.job.claim_token, r.status_code), []).append(r)
@@ -175,9 +178,11 @@ def outcomes_record(results: list[AttemptResult]) -> dict[int, str]:
             )
             if updated < len(ids):
                 # Some were taken over (their token changed): find which rows were ours.
-                ids = DeliveryLog.objects.filter(
-                    pk__in=ids, status=Status.SUCCESS, processed_timestamp=now
-                ).values_list("id", flat=True)
+                ids = list(
+                    DeliveryLog.objects.filter(
+                        pk__in=ids, status=Status.SUCCESS, processed_timestamp=now
+                    ).values_list("id", flat=True)
+                )
             for log_id in ids:
                 recorded[log_id] = Outcome.SUCCESS
         for r in results:
@@ -195,13 +200,14 @@ def outcomes_record(results: list[AttemptResult]) -> dict[int, str]:
     return recorded
 
 
-def _log_changes(r: AttemptResult, now) -> dict:
+def _log_changes(r: AttemptResult, now: datetime) -> dict[str, Any]:
     """The log's new state after a held, retry or failed result."""
     if r.outcome == HELD:
         return {"status": Status.HELD, "next_attempt_at": None}
     changes = {"last_status_code": r.status_code, "last_error": r.error[:2000]}
     if r.outcome == Outcome.RETRY:
-        retry_after = parse_retry_after((r.http.headers or {}).get("Retry-After"))
+        headers = (r.http.headers if r.http else None) or {}
+        retry_after = parse_retry_after(headers.get("Retry-After"))
         delay = retry_delay(attempt_number=r.job.round_attempt, retry_after=retry_after)
         return {
             **changes,
@@ -231,7 +237,7 @@ def _emit_delivery_failed(r: AttemptResult) -> None:
     )
 
 
-def _count(results: list[AttemptResult], recorded: dict[int, str], now) -> None:
+def _count(results: list[AttemptResult], recorded: dict[int, str], now: datetime) -> None:
     for r in results:
         if r.outcome != HELD:
             metrics.DELIVERY_ATTEMPTS.labels(r.outcome).inc()

@@ -7,10 +7,11 @@ A log in the queue is simply `pending` with `next_attempt_at` due: nothing here 
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import Account
@@ -39,15 +40,15 @@ UPDATABLE_FIELDS = (
 def destination_create(
     *,
     account: Account,
-    user,
+    user: Any,
     url: str,
     http_method: str = "POST",
-    headers=None,
-    is_active=True,
-    event_types=None,
-    filter=None,  # noqa: A002 - the API field's name
-    rate_limit=None,
-    fifo=False,
+    headers: dict[str, str] | None = None,
+    is_active: bool = True,
+    event_types: list[str] | None = None,
+    filter: dict[str, Any] | None = None,  # noqa: A002 - the API field's name
+    rate_limit: int | None = None,
+    fifo: bool = False,
 ) -> Destination:
     destination = Destination(
         account=account,
@@ -68,7 +69,7 @@ def destination_create(
 
 
 @transaction.atomic
-def destination_update(*, destination: Destination, user, data: dict) -> Destination:
+def destination_update(*, destination: Destination, user: Any, data: dict[str, Any]) -> Destination:
     """Applies the fields given; re-enabling re-queues the held logs."""
     destination = Destination.objects.select_for_update().get(pk=destination.pk)
     was_active, old_url = destination.is_active, destination.url
@@ -107,7 +108,7 @@ def destination_delete(*, destination: Destination) -> None:
 
 @transaction.atomic
 def destination_rotate_secret(
-    *, destination: Destination, user, grace_seconds: int = 86400
+    *, destination: Destination, user: Any, grace_seconds: int = 86400
 ) -> Destination:
     """A new signing secret; the old one keeps signing too for `grace_seconds` (0: stops now)."""
     destination = Destination.objects.select_for_update().get(pk=destination.pk)
@@ -142,7 +143,7 @@ def hold_pending_logs(*, destination: Destination) -> int:
 
 
 @transaction.atomic
-def delivery_logs_requeue(*, logs) -> int:
+def delivery_logs_requeue(*, logs: QuerySet[DeliveryLog]) -> int:
     """Puts failed/held logs back to pending, due now, for a fresh round of the retry schedule.
 
     Attempt numbers go on from where they were (monotonic per log). Only logs whose destination
@@ -190,8 +191,8 @@ def delivery_logs_replay(
     *,
     account: Account,
     status: str,
-    received_gte=None,
-    received_lte=None,
+    received_gte: datetime | None = None,
+    received_lte: datetime | None = None,
     destination_id: int | None = None,
 ) -> int:
     logs = DeliveryLog.objects.filter(account=account, status=status)

@@ -87,7 +87,8 @@ def resolve_safe_address(host: str, port: int) -> str:
         infos = socket.getaddrinfo(bare, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise UnsafeDestinationError(f"The host {bare!r} does not resolve.") from exc
-    addresses = [info[4][0] for info in infos]
+    # sockaddr[0] is the address text for AF_INET and AF_INET6 (the only families asked for).
+    addresses = [str(info[4][0]) for info in infos]
     if not addresses:
         raise UnsafeDestinationError(f"The host {bare!r} does not resolve.")
     if bare in allowed:

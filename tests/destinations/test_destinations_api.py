@@ -188,3 +188,12 @@ def test_it_lets_the_admin_of_another_account_see_nothing(other_account, destina
     outsider = other_account.memberships.get().user
     client = jwt_client(outsider)
     assert client.get(f"/api/v1/destinations/{destination.pk}/").status_code == 404
+
+
+def test_a_body_nested_past_the_recursion_limit_is_a_400_not_a_500(admin_client, account):
+    deep = b"[" * 20_000 + b"]" * 20_000  # under the body cap, past Python's recursion limit
+    response = admin_client.post(
+        f"/api/v1/accounts/{account.pk}/destinations/", deep, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"error", "details"}

@@ -2,10 +2,11 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from backend.common.parsers import SafeJSONParser
 from users import services
 from users.serializers.profile import ProfileUpdateSerializer, UserSerializer
 from users.views.common import ERROR_400, ERROR_401
@@ -15,7 +16,7 @@ class MeView(APIView):
     """The caller's profile: GET, and PATCH of the editable fields (JSON or multipart)."""
 
     permission_classes = [permissions.IsAuthenticated]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
 
     @extend_schema(
         tags=["users"], summary="Your profile", responses={200: UserSerializer, 401: ERROR_401}
