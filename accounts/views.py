@@ -50,6 +50,7 @@ from accounts.serializers import (
     SeedLoginInputSerializer,
     SeedLoginOutputSerializer,
 )
+from backend.common.filters import query_text
 from users.services import token_pair_for_user, user_authenticate
 from users.views import PublicAuthView
 
@@ -428,7 +429,7 @@ class UserDirectoryViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return User.objects.none()
-        email = self.request.query_params.get("email") if self.action == "list" else None
+        email = query_text(self.request, "email") if self.action == "list" else None
         return user_list_visible(actor=self.request.user, email=email)
 
     @extend_schema(

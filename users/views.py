@@ -18,6 +18,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import Token
 
+from backend.common.filters import query_text
 from backend.common.pagination import PageNumberPagination
 from users import payments, selectors, services, tokens
 from users.models import Device, DeviceLogin
@@ -271,8 +272,8 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def get_queryset(self):
         return selectors.user_list(
-            email=self.request.query_params.get("email"),
-            search=self.request.query_params.get("search"),
+            email=query_text(self.request, "email"),
+            search=query_text(self.request, "search"),
         )
 
     @extend_schema(
