@@ -6,7 +6,6 @@ Admin role answer 403 to other members. The members list is Admin-only too (seed
 """
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -51,6 +50,7 @@ from accounts.serializers import (
     SeedLoginOutputSerializer,
 )
 from backend.common.filters import query_text
+from backend.common.schema import AutoSchema
 from users.services import token_pair_for_user, user_authenticate
 from users.views import PublicAuthView
 

@@ -605,3 +605,8 @@ HTML_PATH_PREFIXES = (
     "/api/v1/oauth2/authorized_tokens/",
 )
 # (end oauth2 / allauth)
+
+# --- API schema, OAuth2 metadata, admin and page look (issue 11) -------------------------------------
+# Every operation documents the errors it can answer (401/403/404/413/429 from the view's classes).
+REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "backend.common.schema.AutoSchema"
+# (end issue 11)
