@@ -609,4 +609,10 @@ HTML_PATH_PREFIXES = (
 # --- API schema, OAuth2 metadata, admin and page look (issue 11) -------------------------------------
 # Every operation documents the errors it can answer (401/403/404/413/429 from the view's classes).
 REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "backend.common.schema.AutoSchema"
+# Native and CLI apps redirect to http://127.0.0.1:<any port>/ (RFC 8252 section 7.3): http is
+# allowed in every environment, and outside DEBUG only for loopback hosts
+# (endpoints/oauth_redirects.py).
+OAUTH2_PROVIDER["ALLOWED_REDIRECT_URI_SCHEMES"] = env.list(
+    "OAUTH2_REDIRECT_URI_SCHEMES", default=["https", "http"]
+)
 # (end issue 11)
