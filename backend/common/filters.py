@@ -22,6 +22,14 @@ INT_MAX = 2**31 - 1
 DEFAULT_TEXT_MAX_LENGTH = 255
 
 
+def is_database_id(value) -> bool:
+    """Whether `value` is an integer a bigint id column can hold (a path id past it is no row)."""
+    try:
+        return 0 < int(value) <= BIGINT_MAX
+    except (TypeError, ValueError):
+        return False
+
+
 def validate_database_datetime(value) -> None:
     """Refuse an aware datetime whose offset or UTC value the databases cannot hold."""
     offset = value.utcoffset()
