@@ -17,6 +17,7 @@ ANONYMOUS_PAGES = [
     "/accounts/password/reset/done/",
     "/accounts/confirm-email/",
     "/accounts/password/reset/key/done/",
+    "/api/v1/auth/login/",  # the browsable API's session login
 ]
 LOGGED_IN_PAGES = [
     "/accounts/logout/",
@@ -88,3 +89,11 @@ def test_the_stylesheet_is_a_local_static_file(db):
     assert response["Content-Type"].startswith("text/css")
     body = b"".join(response.streaming_content) if response.streaming else response.content
     assert b".site-card" in body
+
+
+def test_the_browsable_api_login_shows_a_wrong_password_in_the_layout(user):
+    response = Client().post(
+        "/api/v1/auth/login/", {"username": user.email, "password": "wrong-one"}
+    )
+    assert_has_the_site_look(response)
+    assert 'class="errorlist"' in response.content.decode()
