@@ -65,7 +65,7 @@ class AutoSchema(SpectacularAutoSchema):
         open_to_all = all(isinstance(p, permissions.AllowAny) for p in perms)
         has_body = self.method in BODY_METHODS
         codes = set()
-        if has_body or getattr(view, "filterset_class", None) is not None:
+        if has_body or self._has_checked_query_parameters():
             codes.add(400)
         if not open_to_all:
             codes.add(401)
@@ -81,6 +81,13 @@ class AutoSchema(SpectacularAutoSchema):
             # Every DRF view negotiates its renderer: an unsatisfiable Accept header is a 406.
             codes.add(406)
         return sorted(codes)
+
+    def _has_checked_query_parameters(self) -> bool:
+        # A FilterSet or declared query parameters (parsed by hand, checked by `query_text`).
+        if getattr(self.view, "filterset_class", None) is not None:
+            return True
+        declared = _safe(self.get_override_parameters, [])
+        return any(getattr(parameter, "location", None) == "query" for parameter in declared)
 
 
 def _is_plain_authenticated(permission) -> bool:

@@ -53,6 +53,7 @@ def test_the_added_errors_use_the_error_shape(schema):
         ("get", "/api/v1/users/me/", {"401", "429"}),
         ("get", "/api/v1/api-keys/{id}/", {"401", "403", "404"}),
         ("get", "/api/v1/tasks/", {"400", "401", "429"}),
+        ("get", "/api/v1/users/", {"400", "401", "403"}),
         ("post", "/api/v1/tasks/", {"400", "401", "413", "429"}),
         ("get", "/api/v1/accounts/{account_id}/logs/", {"400", "401", "403", "404"}),
         ("post", "/api/v1/incoming-data/", {"400", "401", "413", "429"}),
