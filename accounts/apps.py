@@ -3,7 +3,8 @@ from django.apps import AppConfig
 
 class AccountsConfig(AppConfig):
     name = "accounts"
-    verbose_name = "Accounts"
+    # allauth's `account` app is called "Accounts" in the admin too: keep the two apart.
+    verbose_name = "Accounts & members"
 
     def ready(self):
         from accounts import receivers  # noqa: F401  (connects signal receivers)

@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from accounts.models import Account, Membership
+from backend.common.filters import is_database_id
 
 
 def memberships_of(*, user) -> QuerySet[Membership]:
@@ -22,6 +23,8 @@ def memberships_of(*, user) -> QuerySet[Membership]:
 def membership_get(*, user, account_id) -> Membership | None:
     """The user's membership of the account, or None (callers answer 404 for None)."""
     if not user or not user.is_authenticated:
+        return None
+    if not is_database_id(account_id):  # past bigint SQLite cannot even bind it (a 500)
         return None
     return memberships_of(user=user).select_related("account").filter(account_id=account_id).first()
 

@@ -6,7 +6,6 @@ Admin role answer 403 to other members. The members list is Admin-only too (seed
 """
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -50,6 +49,8 @@ from accounts.serializers import (
     SeedLoginInputSerializer,
     SeedLoginOutputSerializer,
 )
+from backend.common.filters import query_text
+from backend.common.schema import AutoSchema
 from users.services import token_pair_for_user, user_authenticate
 from users.views import PublicAuthView
 
@@ -428,7 +429,7 @@ class UserDirectoryViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return User.objects.none()
-        email = self.request.query_params.get("email") if self.action == "list" else None
+        email = query_text(self.request, "email") if self.action == "list" else None
         return user_list_visible(actor=self.request.user, email=email)
 
     @extend_schema(

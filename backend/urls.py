@@ -45,7 +45,23 @@ browsable_api_auth_urls = (
     "rest_framework",
 )
 
+# RFC 8414 discovery at the host root (issuer: the host) and in the path-suffixed form for the
+# provider's own issuer /api/v1/oauth2 (the same document as under the provider's prefix).
+well_known_urls = [
+    path(
+        ".well-known/oauth-authorization-server",
+        oauth2_views.OAuthServerMetadataView.as_view(),
+        name="oauth-server-metadata-root",
+    ),
+    path(
+        ".well-known/oauth-authorization-server/api/v1/oauth2",
+        oauth2_views.OAuthServerMetadataView.as_view(),
+        name="oauth-server-metadata-issuer",
+    ),
+]
+
 urlpatterns = [
+    *well_known_urls,
     path("admin/", admin.site.urls),
     path("api/v1/oauth2/", include(oauth2_provider_urls)),
     path("api/v1/auth/", include(browsable_api_auth_urls)),

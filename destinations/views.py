@@ -8,7 +8,6 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -24,6 +23,7 @@ from rest_framework.views import APIView
 from accounts.permissions import require_membership
 from accounts.selectors import memberships_of
 from backend.common.exceptions import PayloadTooLarge
+from backend.common.schema import AutoSchema
 from destinations import metrics, selectors, services
 from destinations.caching import logs_page_cache_key, logs_page_get, logs_page_set
 from destinations.event_types import validate_ingest_event_type

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from backend.common.filters import StrictFilterSet, TextFilter
 from endpoints import selectors, services
 from endpoints.models import ApiKey, ScheduledTask
 from endpoints.permissions import ApiKeyScopePermission, IsNotApiKey
@@ -121,9 +122,9 @@ class ApiKeyViewSet(
 # --- Scheduled tasks -------------------------------------------------------------------------------
 
 
-class ScheduledTaskFilter(filters.FilterSet):
+class ScheduledTaskFilter(StrictFilterSet):
     status = filters.ChoiceFilter(choices=ScheduledTask.Status.choices)
-    task_type = filters.CharFilter()
+    task_type = TextFilter(max_length=64)
 
     class Meta:
         model = ScheduledTask

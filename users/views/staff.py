@@ -4,6 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, viewsets
 
+from backend.common.filters import query_text
 from users import selectors
 from users.serializers.profile import StaffUserSerializer
 from users.views.common import ERROR_401, ERROR_403
@@ -26,8 +27,8 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def get_queryset(self):
         return selectors.user_list(
-            email=self.request.query_params.get("email"),
-            search=self.request.query_params.get("search"),
+            email=query_text(self.request, "email"),
+            search=query_text(self.request, "search"),
         )
 
     @extend_schema(

@@ -1,0 +1,100 @@
+"""The schema class of every view: each operation documents the errors it can answer.
+
+The error responses are derived from what the view really does (its permission, throttle and
+authentication classes, the method and the path) so no view has to list them by hand; any
+response a view declares itself (with `@extend_schema(responses=...)`) is kept as it is.
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, TypeVar
+
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import permissions, serializers
+
+T = TypeVar("T")
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+ERROR_DESCRIPTIONS = {
+    400: "Invalid input: `details` names each field or parameter.",
+    401: "Authentication credentials were not provided or are invalid.",
+    403: "You do not have permission to perform this action.",
+    404: "Not found (or not visible to you).",
+    406: "The requested response format is not available.",
+    413: "The request body is too large.",
+    429: "Too many requests (Retry-After says when to try again).",
+}
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    """The API's one error shape."""
+
+    error = serializers.CharField(help_text="One sentence for people.")
+    details = serializers.DictField(help_text="Per field or parameter: a list of messages.")
+
+    class Meta:
+        ref_name = "Error"
+
+
+def error_response(status_code: int) -> OpenApiResponse:
+    return OpenApiResponse(response=ErrorSerializer, description=ERROR_DESCRIPTIONS[status_code])
+
+
+def _safe(call: Callable[[], T], default: T) -> T:
+    # Schema generation runs views without a real request: a view whose hook needs one is
+    # documented with the defaults rather than breaking the whole schema.
+    try:
+        return call()
+    except Exception:  # noqa: BLE001
+        return default
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """drf-spectacular's AutoSchema plus the error responses each operation can return."""
+
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
+        responses: dict[str, Any] = super()._get_response_bodies(direction)
+        for status_code in self.error_status_codes():
+            code = str(status_code)
+            if code not in responses:
+                responses[code] = self._get_response_for_code(  # type: ignore[no-untyped-call]
+                    error_response(status_code), code, direction=direction
+                )
+        return responses
+
+    def error_status_codes(self) -> list[int]:
+        view = self.view
+        perms: Sequence[object] = _safe(view.get_permissions, [])
+        throttles: Sequence[object] = _safe(view.get_throttles, [])
+        open_to_all = all(isinstance(p, permissions.AllowAny) for p in perms)
+        has_body = self.method in BODY_METHODS
+        codes = set()
+        if has_body or self._has_checked_query_parameters():
+            codes.add(400)
+        if not open_to_all:
+            codes.add(401)
+            if any(not _is_plain_authenticated(p) for p in perms):
+                codes.add(403)
+        if "{" in self.path:
+            codes.add(404)
+        if has_body:
+            codes.add(413)
+        if throttles:
+            codes.add(429)
+        if not codes:
+            # Every DRF view negotiates its renderer: an unsatisfiable Accept header is a 406.
+            codes.add(406)
+        return sorted(codes)
+
+    def _has_checked_query_parameters(self) -> bool:
+        # A FilterSet or declared query parameters (parsed by hand, checked by `query_text`).
+        if getattr(self.view, "filterset_class", None) is not None:
+            return True
+        declared: Sequence[object] = _safe(self.get_override_parameters, [])
+        return any(getattr(parameter, "location", None) == "query" for parameter in declared)
+
+
+def _is_plain_authenticated(permission: object) -> bool:
+    return type(permission) in (permissions.IsAuthenticated, permissions.AllowAny)
