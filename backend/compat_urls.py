@@ -86,7 +86,7 @@ users_compat = [
 ]
 
 # --- accounts (seed 003 /accounts/..., /users/ list, /users/invite/, /users/login/) -------------
-from accounts import views as accounts_views  # noqa: E402
+from accounts import compat_views as accounts_views  # noqa: E402
 
 # `<int:...>` (digits only) for account ids: allauth's HTML pages live at /accounts/login/ etc.
 accounts_compat = [
@@ -154,13 +154,14 @@ endpoints_compat = [
 # --- destinations (seed 003 /server/incoming_data/, /destinations/..., /accounts/{id}/logs/) -----
 from django.urls import re_path  # noqa: E402
 
+from destinations import ingest_views as destinations_ingest_views  # noqa: E402
 from destinations import views as destinations_views  # noqa: E402
 
 # Integer account ids only: allauth's HTML pages live at /accounts/login/ and the like.
 destinations_compat = [
     path(
         "server/incoming_data/",
-        destinations_views.CompatIngestView.as_view(),
+        destinations_ingest_views.CompatIngestView.as_view(),
         name="compat-incoming-data",
     ),
     re_path(

@@ -3,7 +3,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from destinations import views
+from destinations import ingest_views, views
 
 router = SimpleRouter()
 router.register("destinations", views.DestinationViewSet, basename="destination")
@@ -25,6 +25,6 @@ urlpatterns = [
         views.AccountDeliveryLogViewSet.as_view({"post": "replay"}),
         name="account-logs-replay",
     ),
-    path("incoming-data/", views.IngestView.as_view(), name="incoming-data"),
+    path("incoming-data/", ingest_views.IngestView.as_view(), name="incoming-data"),
     *router.urls,
 ]

@@ -1,4 +1,5 @@
-"""HTTP layer of the destinations app: destinations, logs (list, detail, retry, replay), ingest.
+"""HTTP layer of the destinations app: destinations and logs (list, detail, retry, replay).
+The ingest endpoint is in `ingest_views`.
 
 Views are thin: they resolve the caller's membership (404 for outsiders, 403 for a missing
 role), validate with an input serializer, call a service and render an output serializer.
@@ -6,8 +7,6 @@ role), validate with an input serializer, call a service and render an output se
 
 import logging
 
-from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -18,32 +17,24 @@ from drf_spectacular.utils import (
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.permissions import require_membership
 from accounts.selectors import memberships_of
-from backend.common.exceptions import PayloadTooLarge
-from backend.common.schema import AutoSchema
-from destinations import metrics, selectors, services
+from backend.common.schema import compat_schema
+from destinations import selectors, services
 from destinations.caching import logs_page_cache_key, logs_page_get, logs_page_set
-from destinations.event_types import validate_ingest_event_type
 from destinations.filters import DeliveryLogFilter
-from destinations.ingest import event_ingest
 from destinations.models import DeliveryLog, Destination
-from destinations.payloads import PayloadError, parse_ingest_body
-from destinations.permissions import IngestCallerPermission, require_admin
+from destinations.permissions import require_admin
 from destinations.serializers import (
     DeliveryLogDetailSerializer,
     DeliveryLogSerializer,
     DestinationInputSerializer,
     DestinationOutputSerializer,
-    IngestResponseSerializer,
     ReplayInputSerializer,
     ReplayOutputSerializer,
     RotateSecretInputSerializer,
 )
-from destinations.throttling import IngestRateThrottle
-from endpoints.permissions import ApiKeyScopePermission
 
 logger = logging.getLogger(__name__)
 
@@ -304,144 +295,22 @@ class DeliveryLogViewSet(viewsets.GenericViewSet):
         return Response(DeliveryLogDetailSerializer(selectors.delivery_log_get(log_id=log.pk)).data)
 
 
-# --- Ingest --------------------------------------------------------------------------------------
-
-
-@extend_schema(
-    tags=["ingest"],
-    summary="Send data to every destination of the account",
-    description=(
-        "Authenticate with the account's `CL-X-TOKEN` header, or an API key bound to the account "
-        "with the `ingest` scope. The body is any JSON object. `CL-X-EVENT-ID` (optional, at most "
-        "255 characters) makes the call idempotent: a repeat answers 200 with `duplicate: true` and "
-        "is not delivered again. Delivery happens in the background."
-    ),
-    request={"application/json": OpenApiTypes.OBJECT},
-    parameters=[
-        OpenApiParameter("CL-X-TOKEN", OpenApiTypes.UUID, OpenApiParameter.HEADER),
-        OpenApiParameter(EVENT_ID_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER),
-        OpenApiParameter(
-            EVENT_TYPE_HEADER,
-            OpenApiTypes.STR,
-            OpenApiParameter.HEADER,
-            description="1 to 100 of A-Z a-z 0-9 _ . : - (e.g. order.created); system.* is reserved",
-        ),
-    ],
-    responses={
-        200: IngestResponseSerializer,
-        400: OpenApiResponse(description="Not a JSON object, or a bad CL-X-EVENT-ID"),
-        401: OpenApiResponse(description="Missing or invalid CL-X-TOKEN / credentials"),
-        403: OpenApiResponse(description="API key without account or ingest scope"),
-        413: OpenApiResponse(description="Body larger than INGEST_MAX_BODY_BYTES"),
-        429: OpenApiResponse(description="Rate limited (Retry-After)"),
-    },
-)
-class IngestView(APIView):
-    """`POST /incoming-data/` (canonical) and `POST /server/incoming_data/` (seed 003)."""
-
-    permission_classes = [IngestCallerPermission, ApiKeyScopePermission]
-    throttle_classes = [IngestRateThrottle]
-    required_api_key_scope = "ingest"
-
-    def initial(self, request, *args, **kwargs):
-        # Refuse an announced oversized body before authenticating or reading anything.
-        declared = request.META.get("CONTENT_LENGTH") or "0"
-        try:
-            declared_size = int(declared)
-        except ValueError:
-            declared_size = 0
-        if declared_size > settings.INGEST_MAX_BODY_BYTES:
-            metrics.INGEST_REQUESTS.labels("rejected").inc()
-            raise PayloadTooLarge(
-                f"The body is larger than {settings.INGEST_MAX_BODY_BYTES} bytes."
-            )
-        try:
-            super().initial(request, *args, **kwargs)
-        except exceptions.APIException:
-            metrics.INGEST_REQUESTS.labels("rejected").inc()
-            raise
-
-    def post(self, request):
-        try:
-            body, event_id, event_type = self._read(request)
-        except exceptions.APIException:
-            metrics.INGEST_REQUESTS.labels("rejected").inc()
-            raise
-        event, created = event_ingest(
-            account_id=request.ingest_account_id,
-            body=body,
-            event_id=event_id,
-            event_type=event_type,
-        )
-        response = {"message": "Data Received", "event_id": event.event_id}
-        if not created:
-            response["duplicate"] = True
-        metrics.INGEST_REQUESTS.labels("accepted" if created else "duplicate").inc()
-        return Response(response, status=status.HTTP_200_OK)
-
-    def _read(self, request) -> tuple[str, str | None, str]:
-        """The body as sent (JSON object text), the event id and type; 400/413 otherwise."""
-        event_id = request.headers.get(EVENT_ID_HEADER)
-        if event_id is not None:
-            event_id = event_id.strip()
-            if not event_id or len(event_id) > MAX_EVENT_ID_LENGTH or not event_id.isprintable():
-                raise exceptions.ValidationError(
-                    {EVENT_ID_HEADER: [f"Must be 1 to {MAX_EVENT_ID_LENGTH} printable characters."]}
-                )
-        event_type = request.headers.get(EVENT_TYPE_HEADER)
-        if event_type is not None:
-            try:
-                event_type = validate_ingest_event_type(event_type.strip())
-            except DjangoValidationError as exc:
-                raise exceptions.ValidationError({EVENT_TYPE_HEADER: exc.messages}) from exc
-        raw = request.body  # Django's own cap (DATA_UPLOAD_MAX_MEMORY_SIZE) applies first
-        if len(raw) > settings.INGEST_MAX_BODY_BYTES:
-            raise PayloadTooLarge(
-                f"The body is larger than {settings.INGEST_MAX_BODY_BYTES} bytes."
-            )
-        try:
-            parsed = parse_ingest_body(raw)
-        except PayloadError as exc:
-            raise exceptions.ValidationError({"body": [exc.message]}) from exc
-        return parsed.text, event_id, event_type or ""
-
-
-class _CompatOperationIdMixin:
-    """Compat routes share views with the canonical ones: prefix their operation ids."""
-
-    def get_operation_id(self):
-        return f"compat_{super().get_operation_id()}"
-
-
-def _compat_schema(view_class):
-    """The canonical view's (extended) schema, with compat operation ids."""
-    base = type(view_class.__dict__.get("schema") or AutoSchema())
-    return type(f"Compat{base.__name__}", (_CompatOperationIdMixin, base), {})()
-
-
-@extend_schema(tags=["compat"])
-class CompatIngestView(IngestView):
-    """Seed 003: `POST /server/incoming_data/`."""
-
-    schema = _compat_schema(IngestView)
-
-
 @extend_schema(tags=["compat"])
 class CompatAccountDestinationViewSet(AccountDestinationViewSet):
     """Seed 003: `/accounts/{account_id}/destinations/`."""
 
-    schema = _compat_schema(AccountDestinationViewSet)
+    schema = compat_schema(AccountDestinationViewSet)
 
 
 @extend_schema(tags=["compat"])
 class CompatDestinationViewSet(DestinationViewSet):
     """Seed 003: `/destinations/{id}/`."""
 
-    schema = _compat_schema(DestinationViewSet)
+    schema = compat_schema(DestinationViewSet)
 
 
 @extend_schema(tags=["compat"])
 class CompatAccountDeliveryLogViewSet(AccountDeliveryLogViewSet):
     """Seed 003: `/accounts/{account_id}/logs/`."""
 
-    schema = _compat_schema(AccountDeliveryLogViewSet)
+    schema = compat_schema(AccountDeliveryLogViewSet)

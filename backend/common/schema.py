@@ -98,3 +98,18 @@ class AutoSchema(SpectacularAutoSchema):
 
 def _is_plain_authenticated(permission: object) -> bool:
     return type(permission) in (permissions.IsAuthenticated, permissions.AllowAny)
+
+
+class _CompatOperationIdMixin:
+    """Compat routes share views with the canonical ones: prefix their operation ids."""
+
+    def get_operation_id(self) -> str:
+        return f"compat_{super().get_operation_id()}"  # type: ignore[misc]
+
+
+def compat_schema(view_class: type | None = None) -> AutoSchema:
+    """The schema of a compat route: the canonical view's (extended) schema class, with compat
+    operation ids (both routes are in the schema, so their ids must differ)."""
+    base = type(view_class.__dict__.get("schema") or AutoSchema()) if view_class else AutoSchema
+    schema_class = type(f"Compat{base.__name__}", (_CompatOperationIdMixin, base), {})
+    return schema_class()  # type: ignore[no-any-return]

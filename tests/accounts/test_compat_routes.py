@@ -4,8 +4,8 @@ import pytest
 from django.urls import Resolver404, resolve
 from rest_framework.test import APIClient
 
+from accounts.compat_views import CompatAccountViewSet, CompatMembershipViewSet
 from accounts.models import Account, Membership
-from accounts.views import CompatAccountViewSet, CompatMembershipViewSet
 from tests.conftest import jwt_client
 from tests.factories import DEFAULT_PASSWORD, MembershipFactory, UserFactory
 
