@@ -301,7 +301,6 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_SSL_REDIRECT_EXEMPT = [r"^health/$", r"^api/v1/health/$"]
 
 # Paths that answer HTML (admin and browser pages); every other path answers JSON errors.
@@ -605,3 +604,55 @@ HTML_PATH_PREFIXES = (
     "/api/v1/oauth2/authorized_tokens/",
 )
 # (end oauth2 / allauth)
+
+# --- platform hardening (issue 11): CSP, HSTS -----------------------
+# Content Security Policy (django-csp, backend/common/security.py): JSON loads nothing, HTML
+# pages load this site only, the API docs also what Swagger UI and ReDoc need.
+INSTALLED_APPS += ["csp"]
+# Outside JsonErrorMiddleware, so the JSON error bodies it makes carry the policy too.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("backend.common.middleware.JsonErrorMiddleware"),
+    "backend.common.security.PathAwareCSPMiddleware",
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'none'"],
+    }
+}
+CSP_HTML_DIRECTIVES = {
+    "default-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "object-src": ["'none'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'self'"],
+    # No form-action: browsers apply it to the redirect after a POST, which would block the
+    # OAuth2 authorize form from sending the user back to the client's redirect URI.
+}
+CSP_DOCS_PATH_PREFIXES = ("/api/docs/", "/api/redoc/")
+CSP_DOCS_DIRECTIVES = {
+    **CSP_HTML_DIRECTIVES,
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "font-src": ["'self'", "data:"],
+    "worker-src": ["'self'", "blob:"],
+    "connect-src": ["'self'"],
+}
+# No badge from validator.swagger.io; no web fonts in ReDoc (see backend/common/docs.py).
+SPECTACULAR_SETTINGS["SWAGGER_UI_SETTINGS"] = {"deepLinking": True, "validatorUrl": None}
+SPECTACULAR_SETTINGS["REDOC_UI_SETTINGS"] = {
+    "theme": {
+        "typography": {
+            "fontFamily": "system-ui, -apple-system, 'Segoe UI', sans-serif",
+            "headings": {"fontFamily": "system-ui, -apple-system, 'Segoe UI', sans-serif"},
+            "code": {"fontFamily": "ui-monospace, SFMono-Regular, Menlo, monospace"},
+        }
+    }
+}
+# HSTS is sent on HTTPS responses only (SecurityMiddleware): on by default outside DEBUG.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+
+# (end platform hardening)
