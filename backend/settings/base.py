@@ -605,7 +605,22 @@ HTML_PATH_PREFIXES = (
 )
 # (end oauth2 / allauth)
 
-# --- platform hardening (issue 11): CSP, HSTS -----------------------
+# --- platform hardening (issue 11): body caps, CSP, HSTS, outages, Sentry -----------------------
+# Every JSON or form body is capped (413 before parsing); ingest keeps INGEST_MAX_BODY_BYTES and
+# multipart uploads their own checks (backend/common/limits.py).
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
+# Paths with their own cap (name of the setting holding it). Stripe's signed events can be
+# larger than a form and must not be refused, or the credits they grant are lost.
+LARGE_BODY_PATHS = {
+    "/api/v1/incoming-data/": "INGEST_MAX_BODY_BYTES",
+    "/server/incoming_data/": "INGEST_MAX_BODY_BYTES",
+    "/api/v1/payments/stripe/webhook/": "INGEST_MAX_BODY_BYTES",
+}
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("backend.common.middleware.JsonErrorMiddleware") + 1,
+    "backend.common.limits.BodySizeLimitMiddleware",
+)
+
 # Content Security Policy (django-csp, backend/common/security.py): JSON loads nothing, HTML
 # pages load this site only, the API docs also what Swagger UI and ReDoc need.
 INSTALLED_APPS += ["csp"]
