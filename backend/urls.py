@@ -62,5 +62,7 @@ urlpatterns = [
     path("", include("backend.compat_urls")),
 ]
 
+handler500 = "backend.common.views.server_error"
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
