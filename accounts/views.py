@@ -13,7 +13,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
@@ -50,6 +49,7 @@ from accounts.serializers import (
     SeedLoginInputSerializer,
     SeedLoginOutputSerializer,
 )
+from backend.common.throttling import ScopedRateThrottle
 from users.services import token_pair_for_user, user_authenticate
 from users.views import PublicAuthView
 

@@ -5,6 +5,8 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from backend.common.cache import local_fallback_cache
+from backend.common.resilience import broker_breaker, cache_breaker
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.support.broker import broker_unreachable
 from tests.support.worker import WorkerProcess
@@ -16,6 +18,17 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _reset_breakers():
+    """A test that took Redis or the broker down must not leave the next one short-circuited
+    (nor its throttle counts in the per-process fallback cache)."""
+    for reset in (cache_breaker.reset, broker_breaker.reset, local_fallback_cache.clear):
+        reset()
+    yield
+    for reset in (cache_breaker.reset, broker_breaker.reset, local_fallback_cache.clear):
+        reset()
 
 
 @pytest.fixture

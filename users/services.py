@@ -29,6 +29,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, UntypedToken
 
 from backend.common.exceptions import ApplicationError, Conflict
+from backend.common.resilience import BrokerUnavailable, publish
 from users import denylist, emails, lockout, payments, tokens
 from users.exceptions import InsufficientCredits, LoginLockedOut, RevocationUnavailable
 from users.models import (
@@ -541,8 +542,8 @@ def _password_reset_enqueue(*, email: str, requested_ip: str | None) -> None:
     from users.tasks import send_password_reset  # the tasks module imports this one
 
     try:
-        send_password_reset.delay(email=email, requested_ip=requested_ip)
-    except Exception:  # noqa: BLE001 - broker down: better a slower answer than no mail
+        publish(send_password_reset, kwargs={"email": email, "requested_ip": requested_ip})
+    except BrokerUnavailable:  # broker down: better a slower answer than no mail
         logger.warning("Broker unavailable: sending the password reset mail within the request.")
         password_reset_deliver(email=email, requested_ip=requested_ip)
 

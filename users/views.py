@@ -14,11 +14,11 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.tokens import Token
 
 from backend.common.pagination import PageNumberPagination
+from backend.common.throttling import ScopedRateThrottle
 from users import payments, selectors, services, tokens
 from users.models import Device, DeviceLogin
 from users.serializers import (

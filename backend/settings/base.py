@@ -670,4 +670,18 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 
+# Outages: a lost database is a 503 with Retry-After; after DEPENDENCY_BREAKER_FAILURES
+# connection errors in a row, Redis (cache) and the broker are skipped for
+# DEPENDENCY_BREAKER_SECONDS instead of each call waiting for its connect timeout.
+DEPENDENCY_RETRY_AFTER_SECONDS = env.int("DEPENDENCY_RETRY_AFTER_SECONDS", default=5)
+DEPENDENCY_BREAKER_FAILURES = env.int("DEPENDENCY_BREAKER_FAILURES", default=3)
+DEPENDENCY_BREAKER_SECONDS = env.float("DEPENDENCY_BREAKER_SECONDS", default=5.0)
+if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
+    CACHES["default"]["BACKEND"] = "backend.common.cache.BreakerRedisCache"
+# DRF's throttles raise when the cache is down; ours fall back to a per-process cache.
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    name.replace("rest_framework.throttling.", "backend.common.throttling.")
+    for name in REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"]
+]
+
 # (end platform hardening)
