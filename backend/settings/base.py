@@ -8,8 +8,6 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
-
 from backend.env import BASE_DIR, VAR_DIR, env, env_secret
 
 VAR_DIR.mkdir(exist_ok=True)
@@ -356,14 +354,6 @@ LOGGING = {
     },
 }
 
-if SENTRY_DSN:  # pragma: no cover - optional integration
-    try:
-        import sentry_sdk
-
-        sentry_sdk.init(dsn=SENTRY_DSN, environment=ENVIRONMENT, send_default_pii=False)
-    except ImportError as exc:
-        raise ImproperlyConfigured("SENTRY_DSN is set but sentry-sdk is not installed.") from exc
-
 # =====================================================================================================
 # Per-app settings. Each app keeps its own block; periodic tasks are registered by task name.
 # =====================================================================================================
@@ -684,4 +674,15 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
     for name in REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"]
 ]
 
+# Sentry: the DSN is all it takes (sentry-sdk with the Django and Celery integrations).
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN:
+    from backend.common.sentry import sentry_init  # noqa: E402
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=ENVIRONMENT,
+        release=API_VERSION,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )
 # (end platform hardening)

@@ -69,7 +69,9 @@ def test_a_body_at_the_cap_is_parsed_as_usual(auth_client):
 
 @override_settings(API_MAX_BODY_BYTES=100)
 def test_the_cap_is_a_setting(api_client):
-    response = api_client.post("/api/v1/auth/token/", _big_json(200), content_type="application/json")
+    response = api_client.post(
+        "/api/v1/auth/token/", _big_json(200), content_type="application/json"
+    )
     assert response.status_code == 413
     assert response.json()["details"] == {"max_bytes": 100}
 
