@@ -9,7 +9,7 @@ from backend.common.cache import local_fallback_cache
 from backend.common.resilience import broker_breaker, cache_breaker
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.support.broker import broker_unreachable
-from tests.support.worker import WorkerProcess
+from tests.support.worker import WorkerProcess, kill_all_workers
 
 
 @pytest.fixture(autouse=True)
@@ -97,10 +97,20 @@ def celery_worker_process(transactional_db, tmp_path):
     started: list[WorkerProcess] = []
 
     def start(**kwargs) -> WorkerProcess:
-        worker = WorkerProcess(tmp_path, **kwargs).start()
-        started.append(worker)
-        return worker
+        worker = WorkerProcess(tmp_path, **kwargs)
+        started.append(worker)  # before start: a timeout while it starts still stops it
+        return worker.start()
 
-    yield start
-    for worker in started:
-        worker.stop()
+    try:
+        yield start
+    finally:
+        for worker in started:
+            try:
+                worker.stop()
+            finally:
+                worker.kill()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Workers a test left running (interrupted, crashed fixture) die with the session."""
+    kill_all_workers()
