@@ -7,7 +7,7 @@ from rest_framework import mixins
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+from backend.common.throttling import ScopedRateThrottle
 from rest_framework.viewsets import GenericViewSet
 
 from accounts import services

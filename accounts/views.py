@@ -12,7 +12,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
@@ -43,6 +42,7 @@ from accounts.serializers import (
     MembershipOutputSerializer,
     MembershipUpdateInputSerializer,
 )
+from backend.common.throttling import ScopedRateThrottle
 from users.views import PublicAuthView
 
 User = get_user_model()

@@ -61,16 +61,32 @@ def logs_freshness(*, account_id: int) -> str:
     return newest.isoformat() if newest else "-"
 
 
-def logs_page_cache_key(*, account_id: int, full_path: str, host: str) -> str:
-    version = logs_version(account_id=account_id)
+def logs_page_cache_key(*, account_id: int, full_path: str, host: str) -> str | None:
+    """The page's key, or None while the cache is unreachable (the page is then not cached)."""
+    try:
+        version = logs_version(account_id=account_id)
+    except Exception:  # noqa: BLE001 - the cache is an optimisation: serve from the database
+        logger.warning("Logs cache unreachable: serving account %s from the database", account_id)
+        return None
     stamp = logs_freshness(account_id=account_id)
     digest = hashlib.sha256(f"{host}|{full_path}|{stamp}".encode()).hexdigest()[:32]
     return f"destinations:logs:{account_id}:{version}:{digest}"
 
 
-def logs_page_get(key: str):
-    return cache.get(key)
+def logs_page_get(key: str | None):
+    if key is None:
+        return None
+    try:
+        return cache.get(key)
+    except Exception:  # noqa: BLE001 - a miss: the page comes from the database
+        logger.warning("Logs cache unreachable: could not read a cached page")
+        return None
 
 
-def logs_page_set(key: str, data) -> None:
-    cache.set(key, data, timeout=settings.LOGS_CACHE_SECONDS)
+def logs_page_set(key: str | None, data) -> None:
+    if key is None:
+        return
+    try:
+        cache.set(key, data, timeout=settings.LOGS_CACHE_SECONDS)
+    except Exception:  # noqa: BLE001 - not cached this time
+        logger.warning("Logs cache unreachable: could not store a page")

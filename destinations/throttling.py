@@ -1,7 +1,8 @@
 """Ingest throttle: per caller (the account for CL-X-TOKEN, the key for API keys)."""
 
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+
+from backend.common.throttling import SimpleRateThrottle
 
 DISABLED_RATES = {"", "none", "off", "0"}
 

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, cast
 
-from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -20,6 +19,7 @@ from rest_framework import serializers
 
 from accounts.selectors import membership_get
 from backend.common.exceptions import Conflict
+from backend.common.resilience import BrokerUnavailable, publish
 from endpoints.metrics import SCHEDULED_TASK_OUTCOMES
 from endpoints.models import ApiKey, ScheduledTask, generate_api_key
 from endpoints.task_types import get_task_type, parameters_size_error
@@ -283,8 +283,8 @@ def scheduled_task_enqueue(*, task_id: uuid.UUID | str) -> bool:
     if not marked:
         return False
     try:
-        current_app.send_task(RUN_TASK_NAME, args=[str(task_id)])
-    except Exception:  # noqa: BLE001 - broker down: the dispatcher sends it later
+        publish(RUN_TASK_NAME, args=[str(task_id)])
+    except BrokerUnavailable:  # broker down: the dispatcher sends it later
         logger.warning("Could not enqueue scheduled task %s; the dispatcher will retry.", task_id)
         ScheduledTask.objects.filter(pk=task_id, dispatched_at=now).update(dispatched_at=None)
         return False

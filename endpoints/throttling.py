@@ -1,7 +1,6 @@
 """Throttles of this app: per API key, and the strict anonymous limit of the seed 002 task routes."""
 
-from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
-
+from backend.common.throttling import AnonRateThrottle, SimpleRateThrottle
 from endpoints.models import ApiKey
 
 

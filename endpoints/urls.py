@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from endpoints import views
+from endpoints.router_root import RouterRootView
 
 app_name = "endpoints"
 
@@ -13,7 +14,7 @@ router.register("tasks", views.ScheduledTaskViewSet, basename="task")
 router.register("oauth2-applications", views.OAuthApplicationViewSet, basename="oauth2-application")
 
 urlpatterns = [
-    path("", views.ApiRootView.as_view(), name="api-root"),
+    path("", RouterRootView.as_view(), name="api-root"),
     path("health/", views.HealthView.as_view(), name="health"),
     path("", include(router.urls)),
 ]

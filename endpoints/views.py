@@ -18,10 +18,10 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from backend.common.filters import StrictFilterSet, TextFilter
+from backend.common.throttling import UserRateThrottle
 from endpoints import selectors, services
 from endpoints.models import ApiKey, ScheduledTask
 from endpoints.permissions import ApiKeyScopePermission, IsNotApiKey

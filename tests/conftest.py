@@ -5,9 +5,11 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from backend.common.cache import local_fallback_cache
+from backend.common.resilience import broker_breaker, cache_breaker
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.support.broker import broker_unreachable
-from tests.support.worker import WorkerProcess
+from tests.support.worker import WorkerProcess, kill_all_workers
 
 
 @pytest.fixture(autouse=True)
@@ -16,6 +18,17 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _reset_breakers():
+    """A test that took Redis or the broker down must not leave the next one short-circuited
+    (nor its throttle counts in the per-process fallback cache)."""
+    for reset in (cache_breaker.reset, broker_breaker.reset, local_fallback_cache.clear):
+        reset()
+    yield
+    for reset in (cache_breaker.reset, broker_breaker.reset, local_fallback_cache.clear):
+        reset()
 
 
 @pytest.fixture
@@ -84,10 +97,20 @@ def celery_worker_process(transactional_db, tmp_path):
     started: list[WorkerProcess] = []
 
     def start(**kwargs) -> WorkerProcess:
-        worker = WorkerProcess(tmp_path, **kwargs).start()
-        started.append(worker)
-        return worker
+        worker = WorkerProcess(tmp_path, **kwargs)
+        started.append(worker)  # before start: a timeout while it starts still stops it
+        return worker.start()
 
-    yield start
-    for worker in started:
-        worker.stop()
+    try:
+        yield start
+    finally:
+        for worker in started:
+            try:
+                worker.stop()
+            finally:
+                worker.kill()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Workers a test left running (interrupted, crashed fixture) die with the session."""
+    kill_all_workers()

@@ -1,6 +1,7 @@
 """Brute-force protection for logins: failed attempts counted per account and per client IP.
 
-Counters live in the cache (shared by every web process). A counter starts at the first failure
+Counters live in the cache (shared by every web process; a per-process fallback while Redis is
+unreachable, see backend/common/cache.py). A counter starts at the first failure
 and lasts LOGIN_LOCKOUT_SECONDS; reaching its limit sets a lock key holding the unlock time, and
 while a lock exists every login for that account or IP is refused with 429, right password or not.
 """
@@ -11,8 +12,8 @@ import math
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 
+from backend.common.cache import with_fallback
 from users.exceptions import LoginLockedOut
 
 
@@ -59,7 +60,8 @@ def _lock_key(scope: str, value: str) -> str:
 
 def ensure_not_locked(*, subject: str, ip: str) -> None:
     """Raises LoginLockedOut (429 with Retry-After) while the account or the IP is locked."""
-    locks = cache.get_many([_lock_key("acct", subject), _lock_key("ip", ip)])
+    keys = [_lock_key("acct", subject), _lock_key("ip", ip)]
+    locks = with_fallback(lambda cache: cache.get_many(keys))
     if not locks:
         return
     wait = max(float(until) for until in locks.values()) - time.time()
@@ -67,7 +69,7 @@ def ensure_not_locked(*, subject: str, ip: str) -> None:
         raise LoginLockedOut(wait=math.ceil(wait))
 
 
-def _count_failure(scope: str, value: str, limit: int) -> None:
+def _count_failure(cache, scope: str, value: str, limit: int) -> None:
     seconds = settings.LOGIN_LOCKOUT_SECONDS
     key = _fail_key(scope, value)
     cache.add(key, 0, seconds)  # starts the window at the first failure
@@ -83,11 +85,14 @@ def _count_failure(scope: str, value: str, limit: int) -> None:
 
 
 def record_failure(*, subject: str, ip: str) -> None:
-    _count_failure("acct", subject, settings.LOGIN_LOCKOUT_ATTEMPTS)
-    _count_failure("ip", ip, settings.LOGIN_LOCKOUT_IP_ATTEMPTS)
+    def count(cache):
+        _count_failure(cache, "acct", subject, settings.LOGIN_LOCKOUT_ATTEMPTS)
+        _count_failure(cache, "ip", ip, settings.LOGIN_LOCKOUT_IP_ATTEMPTS)
+
+    with_fallback(count)
 
 
 def reset(*, subject: str) -> None:
     """A successful login clears the account's counter (not the IP's: one known password must
     not buy an attacker fresh guesses against other accounts)."""
-    cache.delete(_fail_key("acct", subject))
+    with_fallback(lambda cache: cache.delete(_fail_key("acct", subject)))

@@ -7,9 +7,12 @@ errors raised outside DRF (unknown URLs, oversized bodies, crashes) so both prod
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -79,6 +82,24 @@ def error_response(
     return JsonResponse(body, status=status_code)
 
 
+DATABASE_UNAVAILABLE = "The database is unavailable. Retry in a few seconds."
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """A lost or refused database connection (or a server that cannot serve now): a 503."""
+    return isinstance(exc, DatabaseOperationalError | DatabaseInterfaceError)
+
+
+def retry_after_seconds() -> int:
+    return int(getattr(settings, "DEPENDENCY_RETRY_AFTER_SECONDS", 5))
+
+
+def database_unavailable_response() -> JsonResponse:
+    response = error_response(503, DATABASE_UNAVAILABLE)
+    response["Retry-After"] = str(retry_after_seconds())
+    return response
+
+
 def _first_message(details: dict[str, Any]) -> str | None:
     for field, messages in details.items():
         first = messages[0] if isinstance(messages, list) and messages else messages
@@ -111,6 +132,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+
+    if is_database_unavailable(exc):
+        logger.warning("Database unavailable: %s", type(exc).__name__)
+        return Response(
+            error_body(DATABASE_UNAVAILABLE),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(retry_after_seconds())},
+        )
 
     response = drf_exception_handler(exc, context)
     if response is None:

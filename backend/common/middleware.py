@@ -12,7 +12,12 @@ from django.http.response import HttpResponseBase
 from django.middleware import common as django_common
 from django.utils.http import escape_leading_slashes
 
-from backend.common.exceptions import STATUS_SENTENCES, error_response
+from backend.common.exceptions import (
+    STATUS_SENTENCES,
+    database_unavailable_response,
+    error_response,
+    is_database_unavailable,
+)
 from backend.common.request_id import current_request_id
 
 logger = logging.getLogger("backend.request")
@@ -86,6 +91,9 @@ class JsonErrorMiddleware:
             return None
         if isinstance(exception, RequestDataTooBig):
             return error_response(413)
+        if is_database_unavailable(exception):
+            logger.warning("Database unavailable on %s %s", request.method, request.path)
+            return database_unavailable_response()
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         return error_response(
             500,

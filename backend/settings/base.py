@@ -8,8 +8,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
-
 from backend.env import BASE_DIR, VAR_DIR, env, env_secret
 
 VAR_DIR.mkdir(exist_ok=True)
@@ -249,7 +247,6 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_SSL_REDIRECT_EXEMPT = [r"^health/$", r"^api/v1/health/$"]
 
 # Paths that answer HTML (admin and browser pages); every other path answers JSON errors.
@@ -305,13 +302,6 @@ LOGGING = {
     },
 }
 
-if SENTRY_DSN:  # pragma: no cover - optional integration
-    try:
-        import sentry_sdk
-
-        sentry_sdk.init(dsn=SENTRY_DSN, environment=ENVIRONMENT, send_default_pii=False)
-    except ImportError as exc:
-        raise ImproperlyConfigured("SENTRY_DSN is set but sentry-sdk is not installed.") from exc
 
 # =====================================================================================================
 # Integrations. Each reads its block from its own module; the order matters, because later ones
@@ -327,4 +317,5 @@ from backend.settings.endpoints import *  # noqa: E402, F403
 from backend.settings.delivery import *  # noqa: E402, F403
 from backend.settings.oauth2 import *  # noqa: E402, F403
 from backend.settings.allauth import *  # noqa: E402, F403
+from backend.settings.security import *  # noqa: E402, F403
 # isort: on

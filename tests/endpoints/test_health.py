@@ -49,7 +49,7 @@ def test_it_ignores_bad_credentials_on_health(api_client):
 
 
 def test_it_serves_api_info_as_json_at_root(api_client):
-    for path in ("/", "/api/", "/api/v1/"):
+    for path in ("/", "/api/"):
         response = api_client.get(path, HTTP_ACCEPT="application/json")
         assert response.status_code == 200, path
         body = response.json()

@@ -2,10 +2,16 @@
 
 The child process gets the same settings as the test process but with DATABASE_URL pointing at the
 *test* database, so it sees what the test committed (use `transactional_db`).
+
+No worker outlives the test run: each runs in its own process group under a guard
+(worker_guard.py) that kills the group if the test process dies without cleaning up, and every
+started worker is in a registry that the session end (tests/conftest.py) and atexit kill.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import signal
 import subprocess
@@ -17,6 +23,30 @@ from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
+GUARD = Path(__file__).resolve().parent / "worker_guard.py"
+
+# Every worker started and not yet stopped, by process group id.
+_running: dict[int, WorkerProcess] = {}
+
+
+def kill_all_workers() -> None:
+    """SIGKILLs every worker group still registered (session end, atexit)."""
+    for worker in list(_running.values()):
+        worker.kill()
+
+
+atexit.register(kill_all_workers)
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live (not zombie) processes of a process group, read from /proc."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rpartition(")")[2].split()
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                members.append(int(stat.parent.name))
+    return members
 
 
 def test_database_url() -> str:
@@ -104,14 +134,15 @@ class WorkerProcess:
             ]
         log = open(self.log_path, "wb")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
-            cmd,
+            [sys.executable, str(GUARD), str(os.getpid()), *cmd],
             cwd=ROOT,
             env=self.env(),
             stdin=subprocess.DEVNULL,  # never share the test runner's terminal or pipe
             stdout=log,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=True,  # the guard leads a new group: pid == pgid
         )
+        _running[self.process.pid] = self
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -122,20 +153,29 @@ class WorkerProcess:
         self.kill()
         raise RuntimeError(f"worker not ready in {timeout}s:\n{self.log_path.read_text()[-4000:]}")
 
+    def _signal_group(self, signum: int) -> None:
+        # The group, even when its leader is gone: pool children may outlive it. An empty group's
+        # id may be reused by another process one day: only signal a group that has members.
+        if self.process.poll() is not None and not group_members(self.process.pid):
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signum)
+
     def kill(self) -> None:
         """SIGKILL the whole process group: no shutdown, no acks, as a crashed machine would."""
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        if self.process:
+            self._signal_group(signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=10)
+            _running.pop(self.process.pid, None)
 
     def stop(self, timeout: float = 6.0) -> None:
         """Warm shutdown; a worker still busy after `timeout` is killed (tests need no drain)."""
         if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
+            self._signal_group(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        self.kill()  # whatever is left of the group
 
     def logs(self) -> str:
         return "\n".join(

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework import exceptions
 
+from backend.common.resilience import BrokerUnavailable, publish
 from backend.common.types import AnyRequest
 from users import emails, lockout
 from users.models import PasswordResetToken, RevokedToken, User
@@ -48,8 +49,8 @@ def _password_reset_enqueue(*, email: str, requested_ip: str | None) -> None:
     from users.tasks import send_password_reset  # the tasks module imports this one
 
     try:
-        send_password_reset.delay(email=email, requested_ip=requested_ip)
-    except Exception:  # noqa: BLE001 - broker down: better a slower answer than no mail
+        publish(send_password_reset, kwargs={"email": email, "requested_ip": requested_ip})
+    except BrokerUnavailable:  # broker down: better a slower answer than no mail
         logger.warning("Broker unavailable: sending the password reset mail within the request.")
         password_reset_deliver(email=email, requested_ip=requested_ip)
 

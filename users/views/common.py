@@ -4,7 +4,7 @@ base view, and scoped throttles.
 
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import permissions
-from rest_framework.throttling import ScopedRateThrottle
+from backend.common.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from users.serializers.common import IdentityErrorSerializer

@@ -2,7 +2,7 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+from backend.common.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from users import services
