@@ -12,7 +12,7 @@ from backend.env import BASE_DIR, VAR_DIR, env, env_secret
 
 VAR_DIR.mkdir(exist_ok=True)
 
-API_VERSION = "1.0.0"
+API_VERSION: str = "1.0.0"
 API_NAME = "Backend API"
 
 DEBUG: bool = env.bool("DEBUG", default=True)
@@ -21,7 +21,7 @@ if not SECRET_KEY:
     if not DEBUG:
         sys.exit("SECRET_KEY must be set when DEBUG is off (set SECRET_KEY or SECRET_KEY_FILE).")
     SECRET_KEY = "insecure-development-key-only-for-debug-mode-do-not-use-in-production"
-ENVIRONMENT = env.str("ENVIRONMENT", default="development" if DEBUG else "production")
+ENVIRONMENT: str = env.str("ENVIRONMENT", default="development" if DEBUG else "production")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -118,6 +118,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis, cache -----------------------------------------------------------------------------
 REDIS_URL: str = env.str("REDIS_URL", default="")
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=1.0)
+CACHES: dict[str, Any]
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -234,7 +235,7 @@ FRONTEND_URL: str = env.str("FRONTEND_URL", default="http://127.0.0.1:8000")
 
 # --- Product settings -------------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
-SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_DSN: str = env.str("SENTRY_DSN", default="")
 
 # --- Security ---------------------------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
