@@ -7,17 +7,23 @@ the breaker lets one through again. Callers handle the error as they handle an u
 
 import functools
 import logging
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
 from django.core.cache import cache
+from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
-from django_redis.cache import RedisCache
-from django_redis.exceptions import ConnectionInterrupted
+from django_redis.cache import RedisCache  # type: ignore[import-untyped]  # django-redis ships no types
+from django_redis.exceptions import ConnectionInterrupted  # type: ignore[import-untyped]  # as above
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from backend.common.resilience import DependencyUnavailable, cache_breaker
 
 logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # What an unreachable or stalled Redis raises through django-redis.
 CONNECTION_ERRORS = (ConnectionInterrupted, RedisConnectionError, RedisTimeoutError, OSError)
@@ -43,13 +49,13 @@ GUARDED_METHODS = (
 )
 
 
-def _guarded(method):
+def _guarded(method: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(method)
-    def call(self, *args, **kwargs):
+    def call(*args: P.args, **kwargs: P.kwargs) -> R:
         if not cache_breaker.allow():
             raise DependencyUnavailable("Cache breaker open: Redis not tried.")
         try:
-            result = method(self, *args, **kwargs)
+            result = method(*args, **kwargs)
         except CONNECTION_ERRORS:
             cache_breaker.record_failure()
             raise
@@ -59,7 +65,7 @@ def _guarded(method):
     return call
 
 
-class BreakerRedisCache(RedisCache):
+class BreakerRedisCache(RedisCache):  # type: ignore[misc]  # RedisCache is untyped (Any)
     """django-redis's RedisCache whose calls go through the per-process cache breaker."""
 
 
@@ -72,7 +78,7 @@ for _name in GUARDED_METHODS:
 local_fallback_cache = LocMemCache("local-fallback", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
 
 
-def with_fallback(operation):
+def with_fallback(operation: Callable[[BaseCache], R]) -> R:
     """`operation(cache)` on the shared cache, or on the local fallback if it is unreachable."""
     if cache_breaker.allow():
         try:

@@ -9,7 +9,7 @@ script).
 from functools import lru_cache
 
 from django.contrib.staticfiles import finders
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.templatetags.static import static
 from django.urls import reverse
 from drf_spectacular.views import SpectacularRedocView
@@ -27,7 +27,7 @@ class RedocView(SpectacularRedocView):
     template_name = "docs/redoc.html"
 
     @staticmethod
-    def _redoc_standalone():
+    def _redoc_standalone() -> str:
         return reverse("redoc-bundle")
 
 
@@ -42,7 +42,7 @@ def _patched_redoc_bundle() -> bytes:
     return code.replace(SOURCE_MAP_COMMENT, b"")
 
 
-def redoc_bundle(request):
+def redoc_bundle(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(_patched_redoc_bundle(), content_type="text/javascript")
     response["Cache-Control"] = "public, max-age=3600"
     return response

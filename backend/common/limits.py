@@ -8,13 +8,15 @@ is read up to cap + 1 bytes, refused if longer, else handed on as a body of know
 """
 
 import io
+from collections.abc import Callable
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
 from backend.common.exceptions import error_response
 
 
-def body_cap(request) -> int | None:
+def body_cap(request: HttpRequest) -> int | None:
     """The byte cap of this request's body, or None when another check owns it."""
     content_type = request.META.get("CONTENT_TYPE", "").lower()
     if content_type.startswith("multipart/form-data"):
@@ -22,21 +24,23 @@ def body_cap(request) -> int | None:
     path = request.path_info.rstrip("/") + "/"
     for prefix, setting_name in settings.LARGE_BODY_PATHS.items():
         if path == prefix:
-            return getattr(settings, setting_name)
-    return settings.API_MAX_BODY_BYTES
+            cap: int = getattr(settings, setting_name)
+            return cap
+    default_cap: int = settings.API_MAX_BODY_BYTES
+    return default_cap
 
 
-def _too_large(cap: int):
+def _too_large(cap: int) -> JsonResponse:
     return error_response(413, f"The request body is larger than {cap} bytes.", {"max_bytes": cap})
 
 
 class BodySizeLimitMiddleware:
     """413 JSON for a body over its cap, before CSRF, DRF or a view looks at it."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         cap = body_cap(request)
         if cap is not None:
             refused = self._check(request, cap)
@@ -45,7 +49,7 @@ class BodySizeLimitMiddleware:
         return self.get_response(request)
 
     @staticmethod
-    def _check(request, cap: int):
+    def _check(request: HttpRequest, cap: int) -> JsonResponse | None:
         declared = request.META.get("CONTENT_LENGTH")
         if declared:
             try:

@@ -10,9 +10,14 @@ that another instance needs to know.
 import logging
 import threading
 import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 from redis.exceptions import ConnectionError as RedisConnectionError
+
+if TYPE_CHECKING:
+    from celery.result import AsyncResult
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +94,26 @@ cache_breaker = CircuitBreaker("Cache (Redis)")
 broker_breaker = CircuitBreaker("Celery broker")
 
 
-def publish(task, *, args=None, kwargs=None, **options):
+class CeleryTask(Protocol):
+    """What publish needs of a Celery task object."""
+
+    name: str
+
+    def apply_async(
+        self,
+        args: Sequence[Any] | None = None,
+        kwargs: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> "AsyncResult": ...
+
+
+def publish(
+    task: CeleryTask | str,
+    *,
+    args: Sequence[Any] | None = None,
+    kwargs: Mapping[str, Any] | None = None,
+    **options: Any,
+) -> "AsyncResult":
     """Publishes a Celery task (a task object or a registered name) through the broker breaker.
 
     Raises BrokerUnavailable at once while the breaker is open, or when the publish fails; the

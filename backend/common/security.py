@@ -9,12 +9,15 @@
 
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase
 
 
 class PathAwareCSPMiddleware(CSPMiddleware):
     """django-csp's middleware choosing the policy by response type and path."""
 
-    def get_policy_parts(self, request, response, report_only: bool = False) -> PolicyParts:
+    def get_policy_parts(
+        self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
+    ) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only=report_only)
         if report_only or parts.config is not None:  # a view's own @csp_override wins
             return parts
