@@ -7,7 +7,6 @@ from rest_framework import mixins
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from backend.common.throttling import ScopedRateThrottle
 from rest_framework.viewsets import GenericViewSet
 
 from accounts import services
@@ -24,6 +23,7 @@ from accounts.serializers import (
 from accounts.views import AccountViewSet, InviteView, MembershipViewSet
 from backend.common.filters import query_text
 from backend.common.schema import compat_schema
+from backend.common.throttling import ScopedRateThrottle
 from users.services import token_pair_for_user, user_authenticate
 from users.views import PublicAuthView
 

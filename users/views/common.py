@@ -4,9 +4,9 @@ base view, and scoped throttles.
 
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import permissions
-from backend.common.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from backend.common.throttling import ScopedRateThrottle
 from users.serializers.common import IdentityErrorSerializer
 
 AUTH_HEADER = 'Bearer realm="api"'

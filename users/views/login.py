@@ -2,9 +2,9 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
-from backend.common.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from backend.common.throttling import ScopedRateThrottle
 from users import services
 from users.serializers.login import LoginSerializer, TokenPairSerializer
 from users.views.common import ERROR_400, ERROR_401, ERROR_429, PublicAuthView
