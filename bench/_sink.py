@@ -126,6 +126,8 @@ class Sink:
                 self._answered(msg_id)
         except (ConnectionError, asyncio.IncompleteReadError):
             return
+        except asyncio.CancelledError:
+            return  # stop(): ending quietly (a re-raised cancel is logged by asyncio on 3.11)
         finally:
             writer.close()
 
