@@ -79,13 +79,13 @@ def run(argv: list[str]) -> None:
         finally:
             p.reset(env)
     n = args.healthy_events
+    timeout = f"{args.read_timeout:g} s" if args.read_timeout else "DELIVERY_READ_TIMEOUT default"
     print(
         f"isolation: healthy account's {n} events delivered {beside['delivered']}/{n} in "
         f"{beside['elapsed']:.2f} s beside a hanging destination ({args.hang_events} events queued "
         f"first, {beside['hanging_requests']} calls to it hung) | alone {alone['delivered']}/{n} "
         f"in {alone['elapsed']:.2f} s | ratio {h.ratio(beside['elapsed'], alone['elapsed']):.2f} "
-        f"(target <= 3; duplicates {beside['duplicates']}; read timeout "
-        f"{f'{args.read_timeout:g} s' if args.read_timeout else 'DELIVERY_READ_TIMEOUT default'}; worker --concurrency "
-        f"{args.worker_concurrency})",
+        f"(target <= 3; duplicates {beside['duplicates']}; read timeout {timeout}; "
+        f"worker --concurrency {args.worker_concurrency})",
         flush=True,
     )
