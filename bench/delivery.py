@@ -5,7 +5,9 @@ For each delay (default `0,100`):
 - **bulk**: N events (default 5,000 at 0 ms, 2,000 otherwise) are inserted in one transaction as
   `Event` rows not fanned out yet; one Celery worker started as the Procfile does
   (`--concurrency 2`) fans them out and delivers them. Clock: from the commit to the last distinct
-  delivery. Lost = events never delivered within `--timeout`; duplicates = a webhook-id the sink
+  delivery. `--accounts K` splits them over K accounts with one destination each (one
+  destination alone is capped at DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION calls in flight; every
+  DELIVERY_* variable in the environment reaches the worker). Lost = events never delivered within `--timeout`; duplicates = a webhook-id the sink
   saw twice (0 expected in a clean run).
 - **ingest** (0 ms by default, `--source ingest|bulk|both|auto`): the same N events posted through
   the product's ingest (gunicorn `-w 2`, 16 connections) while the worker delivers; lag = last
@@ -56,6 +58,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument("--workers", type=int, default=h.env_or("BENCH_WORKERS", 2, int))
     parser.add_argument("--threads", type=int, default=h.env_or("BENCH_THREADS", 1, int))
+    parser.add_argument(
+        "--accounts",
+        type=int,
+        default=h.env_or("BENCH_ACCOUNTS", 1, int),
+        help="bulk: split the events across this many accounts with one destination each "
+        "(one destination alone is capped at DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION / delay)",
+    )
     p.add_worker_options(parser)
     args, _ = parser.parse_known_args(argv)
     return args
@@ -72,9 +81,15 @@ def wait_delivered(sink: Sink, count: int, timeout: float) -> None:
     time.sleep(0.5)  # late duplicates still count
 
 
-def run_bulk(env: dict, sink: Sink, account: dict, events: int, args) -> dict:
-    prefix = f"bd-{uuid.uuid4().hex[:8]}-"
-    committed_at = p.insert_events(env, [(account["account_id"], prefix, events)])[0]
+def run_bulk(env: dict, sink: Sink, accounts: list[dict], events: int, args) -> dict:
+    """The events split evenly across the accounts (one destination each), one commit each."""
+    run_id = uuid.uuid4().hex[:8]
+    share, rest = divmod(events, len(accounts))
+    groups = [
+        (a["account_id"], f"bd-{run_id}-{i}-", share + (1 if i < rest else 0))
+        for i, a in enumerate(accounts)
+    ]
+    committed_at = p.insert_events(env, [g for g in groups if g[2]])[0]
     wait_delivered(sink, events, args.timeout)
     elapsed = (sink.last_delivered_at or time.time()) - committed_at
     return {"accepted": events, "elapsed": elapsed}
@@ -88,12 +103,14 @@ def one_delay(env: dict, delay_ms: float, args) -> list[str]:
         with p.start_worker(env, args):
             for source in sources(args, delay_ms):
                 p.reset(env)
-                account = p.setup_accounts(env, {ACCOUNT: sink.url})[ACCOUNT]
+                names = [f"{ACCOUNT}-{i}" for i in range(max(args.accounts, 1))]
+                accounts = p.setup_accounts(env, dict.fromkeys(names, sink.url))
+                accounts = [accounts[name] for name in names]
                 sink.reset()
                 if source == "bulk":
-                    results[source] = run_bulk(env, sink, account, events, args)
+                    results[source] = run_bulk(env, sink, accounts, events, args)
                 else:
-                    results[source] = ingest_burst(env, sink, account, events, args)
+                    results[source] = ingest_burst(env, sink, accounts[0], events, args)
                 results[source].update(
                     delivered=sink.count(), duplicates=sink.duplicates, requests=sink.requests
                 )
@@ -115,6 +132,8 @@ def one_delay(env: dict, delay_ms: float, args) -> list[str]:
     worker = f"worker --concurrency {args.worker_concurrency}" + (
         f", DELIVERY_CONCURRENCY {args.delivery_concurrency}" if args.delivery_concurrency else ""
     )
+    cap = env.get("DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION")
+    worker += f", {args.accounts} destination(s)" + (f", cap {cap} per destination" if cap else "")
     for source, r in results.items():
         rate = r["delivered"] / r["elapsed"] if r["elapsed"] > 0 else 0.0
         lost = r["accepted"] - r["delivered"]
