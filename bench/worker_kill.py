@@ -43,6 +43,7 @@ def burst(env: dict, sink: Sink, args, *, kill: bool) -> dict:
     worker = p.start_worker(env, args, log_name="bench-worker-kill")
     restarted = None
     killed_at = None
+    committed_at = time.time()
     try:
         prefix = f"wk-{uuid.uuid4().hex[:8]}-"
         committed_at = p.insert_events(env, [(account["account_id"], prefix, args.events)])[0]
@@ -91,6 +92,8 @@ def run(argv: list[str]) -> None:
             flush=True,
         )
     lost = args.events - killed["delivered"]
+    if killed["at_kill"] >= args.events:
+        print("  note: the burst was over before the kill; use more events or a longer --delay-ms")
     print(
         f"worker SIGKILL after {killed['at_kill']}/{args.events} delivered, restart after "
         f"{args.restart_after:g} s: lost {lost} (must be 0), duplicates {killed['duplicates']}, "
