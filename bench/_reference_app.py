@@ -19,6 +19,12 @@ if not settings.configured:
     database = environ.Env.db_url_config(os.environ["DATABASE_URL"])
     if database["ENGINE"].endswith("postgresql"):
         database["CONN_MAX_AGE"] = 60  # the product's persistent connections (no health check)
+    else:  # the product's SQLite options (WAL, wait for locks), so both wait alike
+        database["OPTIONS"] = {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     settings.configure(
         DEBUG=False,
         SECRET_KEY="bench-reference",
