@@ -112,9 +112,11 @@ def one_delay(env: dict, delay_ms: float, args) -> list[str]:
                 else:
                     results[source] = ingest_burst(env, sink, accounts[0], events, args)
                 results[source].update(
-                    delivered=sink.count(), duplicates=sink.duplicates, requests=sink.requests
+                    delivered=sink.count(),
+                    duplicates=sink.duplicates,
+                    requests=sink.requests,
+                    statuses=p.log_statuses(env),
                 )
-        statuses = p.log_statuses(env)
         p.reset(env)
         sink.reset()
         reference = p.http_client(
@@ -148,7 +150,7 @@ def one_delay(env: dict, delay_ms: float, args) -> list[str]:
             )
         lines.append(
             f"{head} | {ref_text} | ratio {h.ratio(rate, ref_rps):.2f} ({worker}; sink requests "
-            f"{r['requests']}; log statuses {statuses})"
+            f"{r['requests']}; log statuses {r['statuses']})"
         )
     return lines
 
