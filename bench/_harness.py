@@ -393,3 +393,14 @@ def num(value: float, digits: int = 0) -> str:
 
 def ratio(a: float, b: float) -> float:
     return a / b if b else float("nan")
+
+
+def add_option(parser, flag: str, default, cast=str, help: str = "", env: str | None = None):
+    """`--flag` whose default comes from `env` (default BENCH_<FLAG>) when set, else `default`;
+    --help shows both."""
+    env = env or "BENCH_" + flag.lstrip("-").replace("-", "_").upper()
+    text = f"{help + ' ' if help else ''}(env {env}; default {default})"
+    if cast is bool:
+        parser.add_argument(flag, action="store_true", default=bool(env_or(env, "")), help=text)
+    else:
+        parser.add_argument(flag, type=cast, default=env_or(env, default, cast), help=text)

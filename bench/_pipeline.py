@@ -7,6 +7,7 @@ destinations (only theirs), so a run starts from an empty pipeline in the bench 
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 
@@ -122,25 +123,12 @@ def start_worker(env: dict, args, *, log_name: str = "bench-worker") -> h.Server
 
 
 def add_worker_options(parser) -> None:
-    parser.add_argument(
-        "--worker-concurrency",
-        type=int,
-        default=h.env_or("BENCH_WORKER_CONCURRENCY", 2, int),
-        help="celery worker --concurrency (Procfile: 2)",
-    )
-    parser.add_argument(
-        "--delivery-concurrency",
-        type=int,
-        default=h.env_or("DELIVERY_CONCURRENCY", None, int),
-        help="DELIVERY_CONCURRENCY per worker process (default: the product's)",
-    )
-    parser.add_argument("--pool", default=h.env_or("BENCH_WORKER_POOL", None), help="celery pool")
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=h.env_or("BENCH_TIMEOUT", 300.0, float),
-        help="seconds to wait for every delivery before counting the rest as lost",
-    )
+    opt = functools.partial(h.add_option, parser)
+    opt("--worker-concurrency", 2, int, "celery worker --concurrency (Procfile: 2)")
+    opt("--delivery-concurrency", None, int, "worker DELIVERY_CONCURRENCY (None: the product's)",
+        env="DELIVERY_CONCURRENCY")  # fmt: skip
+    opt("--pool", None, str, "celery worker --pool (None: prefork)", env="BENCH_WORKER_POOL")
+    opt("--timeout", 300.0, float, "seconds to wait for the deliveries; the rest count as lost")
 
 
 def http_client(

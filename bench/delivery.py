@@ -21,6 +21,7 @@ Run: `make bench BENCH_ARGS="delivery --delay-ms 100 --events 2000"`.
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 import uuid
 
@@ -30,43 +31,24 @@ from bench._sink import Sink
 
 INGEST_PATH = "/api/v1/incoming-data/"
 ACCOUNT = "bench-delivery"
+SOURCES = ("auto", "bulk", "ingest", "both")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench.delivery")
-    parser.add_argument(
-        "--delay-ms", default=h.env_or("BENCH_DELAY_MS", "0,100"), help="comma-separated"
-    )
-    parser.add_argument(
-        "--events",
-        type=int,
-        default=h.env_or("BENCH_EVENTS", None, int),
-        help="events per delay (default 5,000 at 0 ms, 2,000 otherwise)",
-    )
-    parser.add_argument(
-        "--source",
-        choices=("auto", "bulk", "ingest", "both"),
-        default=h.env_or("BENCH_SOURCE", "auto"),
-        help="auto: bulk, plus ingest at 0 ms",
-    )
-    parser.add_argument(
-        "--reference-concurrency", type=int, default=h.env_or("BENCH_REF_CONCURRENCY", 256, int)
-    )
-    parser.add_argument(
-        "--connections", type=int, default=h.env_or("BENCH_CONNECTIONS", 16, int),
-        help="ingest client connections",
-    )  # fmt: skip
-    parser.add_argument("--workers", type=int, default=h.env_or("BENCH_WORKERS", 2, int))
-    parser.add_argument("--threads", type=int, default=h.env_or("BENCH_THREADS", 1, int))
-    parser.add_argument(
-        "--accounts",
-        type=int,
-        default=h.env_or("BENCH_ACCOUNTS", 1, int),
-        help="bulk: split the events across this many accounts with one destination each "
-        "(one destination alone is capped at DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION / delay)",
-    )
+    opt = functools.partial(h.add_option, parser)
+    opt("--delay-ms", "0,100", str, "sink reply delays, comma-separated")
+    opt("--events", None, int, "events per delay (None: 5,000 at 0 ms, 2,000 otherwise)")
+    opt("--source", "auto", str, "auto|bulk|ingest|both (auto: bulk, plus ingest at 0 ms)")
+    opt("--reference-concurrency", 256, int, "requests in flight of the reference client")
+    opt("--connections", 16, int, "ingest: client connections")
+    opt("--workers", 2, int, "ingest: gunicorn --workers")
+    opt("--threads", 1, int, "ingest: gunicorn --threads")
+    opt("--accounts", 1, int, "bulk: accounts (one destination each) the events are split over")
     p.add_worker_options(parser)
     args, _ = parser.parse_known_args(argv)
+    if args.source not in SOURCES:
+        parser.error(f"--source must be one of {', '.join(SOURCES)}")
     return args
 
 

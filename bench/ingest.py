@@ -18,6 +18,7 @@ Run: `make bench BENCH_ARGS="ingest --duration 20"`.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 
@@ -63,17 +64,17 @@ print(json.dumps({"deleted": deleted}))
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench.ingest")
-    opt = parser.add_argument
-    opt("--duration", type=float, default=h.env_or("BENCH_DURATION", 20.0, float))
-    opt("--connections", type=int, default=h.env_or("BENCH_CONNECTIONS", 16, int))
-    opt("--wrk-threads", type=int, default=h.env_or("BENCH_WRK_THREADS", 2, int))
-    opt("--rounds", type=int, default=h.env_or("BENCH_ROUNDS", 3, int))
-    opt("--workers", type=int, default=h.env_or("BENCH_WORKERS", 2, int))
-    opt("--threads", type=int, default=h.env_or("BENCH_THREADS", 1, int))
-    opt("--warmup", type=float, default=h.env_or("BENCH_WARMUP", 2.0, float))
-    opt("--floor-rounds", type=int, default=h.env_or("BENCH_FLOOR_ROUNDS", 1, int))
-    opt("--with-jwt", action="store_true", default=bool(h.env_or("BENCH_WITH_JWT", "")))
-    opt("--configs", default=h.env_or("BENCH_CONFIGS", ""), help="e.g. 2x1,2x4,3x1,4x1")
+    opt = functools.partial(h.add_option, parser)
+    opt("--duration", 20.0, float, "seconds per load run")
+    opt("--connections", 16, int, "wrk -c (or loop threads)")
+    opt("--wrk-threads", 2, int, "wrk -t")
+    opt("--rounds", 3, int, "alternating rounds")
+    opt("--workers", 2, int, "gunicorn --workers of both servers")
+    opt("--threads", 1, int, "gunicorn --threads of both servers (>1: gthread)")
+    opt("--warmup", 2.0, float, "seconds of load per server before the rounds")
+    opt("--floor-rounds", 1, int, "runs of GET /api/")
+    opt("--with-jwt", False, bool, "also CL-X-TOKEN + a member's Bearer JWT")
+    opt("--configs", "", str, "product gunicorn workers x threads to compare, e.g. 2x1,2x4,3x1")
     args, _ = parser.parse_known_args(argv)
     return args
 

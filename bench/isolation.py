@@ -13,6 +13,7 @@ Run: `make bench BENCH_ARGS="isolation"`.
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 import uuid
 
@@ -25,10 +26,11 @@ HANGING, HEALTHY = "bench-iso-hanging", "bench-iso-healthy"
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench.isolation")
-    opt = parser.add_argument
-    opt("--hang-events", type=int, default=h.env_or("BENCH_HANG_EVENTS", 500, int))
-    opt("--healthy-events", type=int, default=h.env_or("BENCH_HEALTHY_EVENTS", 100, int))
-    opt("--read-timeout", type=float, default=h.env_or("DELIVERY_READ_TIMEOUT", None, float))
+    opt = functools.partial(h.add_option, parser)
+    opt("--hang-events", 500, int, "events of the account whose destination hangs (queued first)")
+    opt("--healthy-events", 100, int, "events of the healthy account (queued after)")
+    opt("--read-timeout", None, float, "worker's DELIVERY_READ_TIMEOUT (None: the product's)",
+        env="DELIVERY_READ_TIMEOUT")  # fmt: skip
     p.add_worker_options(parser)
     args, _ = parser.parse_known_args(argv)
     return args

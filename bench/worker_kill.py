@@ -14,6 +14,7 @@ Run: `make bench BENCH_ARGS="worker_kill --events 2000"`.
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 import uuid
 
@@ -26,11 +27,11 @@ ACCOUNT = "bench-kill"
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench.worker_kill")
-    opt = parser.add_argument
-    opt("--events", type=int, default=h.env_or("BENCH_EVENTS", 2000, int))
-    opt("--delay-ms", type=float, default=h.env_or("BENCH_KILL_DELAY_MS", 20.0, float))
-    opt("--kill-at", type=float, default=h.env_or("BENCH_KILL_AT", 1 / 3, float))
-    opt("--restart-after", type=float, default=h.env_or("BENCH_RESTART_AFTER", 3.0, float))
+    opt = functools.partial(h.add_option, parser)
+    opt("--events", 2000, int, "events in the burst")
+    opt("--delay-ms", 20.0, float, "sink reply delay", env="BENCH_KILL_DELAY_MS")
+    opt("--kill-at", 0.333, float, "share delivered when the worker is killed")
+    opt("--restart-after", 3.0, float, "seconds between the kill and the new worker")
     p.add_worker_options(parser)
     args, _ = parser.parse_known_args(argv)
     return args
