@@ -7,6 +7,7 @@ bench ignores the options it does not know.
 import importlib
 import pkgutil
 import sys
+import traceback
 from pathlib import Path
 
 
@@ -18,11 +19,18 @@ def main(argv: list[str]) -> int:
     )
     names = [arg for arg in argv if arg in available] or available
     options = [arg for arg in argv if arg not in available]
+    failed = []
     for name in names:
         module = importlib.import_module(f"bench.{name}")
         print(f"\n##### bench.{name}", flush=True)
-        module.run(options)
-    return 0
+        try:
+            module.run(options)
+        except Exception:  # noqa: BLE001 - one broken bench must not hide the others' figures
+            traceback.print_exc()
+            failed.append(name)
+    if failed:
+        print(f"\nfailed: {', '.join(failed)}", flush=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
