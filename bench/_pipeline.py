@@ -82,8 +82,26 @@ print(json.dumps({r["status"]: r["n"] for r in rows}))
 """
 
 
-def _eval(env: dict, code: str, params) -> dict | list:
-    return h.django_eval(env, f"PARAMS = {json.dumps(json.dumps(params))}\n{code}")
+SETTLE = """
+import time
+from destinations.models import DeliveryLog
+
+params = json.loads(PARAMS)
+deadline = time.time() + params["timeout"]
+open_logs = DeliveryLog.objects.filter(
+    account__name__startswith="bench-", status__in=["pending", "in_progress"]
+)
+while True:
+    left = open_logs.count()
+    if left == 0 or time.time() >= deadline:
+        break
+    time.sleep(0.2)
+print(json.dumps({"settled_at": time.time(), "open": left}))
+"""
+
+
+def _eval(env: dict, code: str, params, timeout: float = 120) -> dict | list:
+    return h.django_eval(env, f"PARAMS = {json.dumps(json.dumps(params))}\n{code}", timeout)
 
 
 def reset(env: dict) -> None:
@@ -100,6 +118,13 @@ def insert_events(env: dict, groups: list[tuple[int, str, int]]) -> list[float]:
     returns each group's commit time (time.time())."""
     params = [{"account_id": a, "prefix": p, "count": n} for a, p, n in groups]
     return _eval(env, INSERT, params)
+
+
+def wait_settled(env: dict, timeout: float) -> dict:
+    """Waits until no bench log is pending or in progress; {settled_at (time.time()), open}."""
+    if timeout <= 0:
+        return {"open": -1}
+    return _eval(env, SETTLE, {"timeout": timeout}, timeout=timeout + 60)
 
 
 def log_statuses(env: dict) -> dict:

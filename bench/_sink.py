@@ -39,6 +39,7 @@ class Sink:
             self.duplicates = 0
             self.first_at = 0.0
             self.last_delivered_at = 0.0
+            self.last_answer_at = 0.0  # any answer, a repeated id's too
 
     def count(self, prefix: str = "") -> int:
         """Distinct ids answered (optionally only those starting with `prefix`)."""
@@ -143,6 +144,7 @@ class Sink:
 
     def _answered(self, msg_id: str) -> None:
         with self._lock:
+            self.last_answer_at = time.time()
             if msg_id not in self.delivered:
                 self.delivered.add(msg_id)
                 self.last_delivered_at = time.time()
