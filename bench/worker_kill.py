@@ -110,8 +110,9 @@ def run(argv: list[str]) -> None:
         f"{args.restart_after:g} s: lost {lost} (must be 0), duplicates {killed['duplicates']}, "
         f"last new delivery {killed['after_kill']:.1f} s after the kill (target <= 60 s), every "
         f"log final {killed['settled_after_kill']:.1f} s after it (last re-send "
-        f"{killed['last_answer_after_kill']:.1f} s; open logs left {killed['open']}), every id at the sink in "
-        f"{killed['elapsed']:.1f} s | reference without a kill: every id in {reference['elapsed']:.1f} s"
+        f"{killed['last_answer_after_kill']:.1f} s; open logs left {killed['open']}), every id "
+        f"at the sink in {killed['elapsed']:.1f} s | reference without a kill: every id in "
+        f"{reference['elapsed']:.1f} s"
         f" | ratio {h.ratio(killed['elapsed'], reference['elapsed']):.2f} (sink {args.delay_ms:g} "
         f"ms, worker --concurrency {args.worker_concurrency})",
         flush=True,
