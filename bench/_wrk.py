@@ -77,7 +77,8 @@ def run_wrk(
     script = h.VAR_DIR / f"bench-wrk-{os.getpid()}.lua"
     script.write_text("\n".join(lines) + "\n" + DONE)
     cmd = [wrk_path() or "wrk", "-t", str(threads), "-c", str(connections),
-           "-d", f"{max(duration, 1):g}s", "--timeout", f"{timeout:g}s", "-s", str(script), url]  # fmt: skip
+           "-d", f"{max(duration, 1):g}s", "--timeout", f"{timeout:g}s",
+           "-s", str(script), url]  # fmt: skip
     try:
         result = subprocess.run(
             cmd, capture_output=True, text=True, check=True, timeout=duration + timeout + 30

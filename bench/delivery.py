@@ -7,8 +7,8 @@ For each delay (default `0,100`):
   (`--concurrency 2`) fans them out and delivers them. Clock: from the commit to the last distinct
   delivery. `--accounts K` splits them over K accounts with one destination each (one
   destination alone is capped at DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION calls in flight; every
-  DELIVERY_* variable in the environment reaches the worker). Lost = events never delivered within `--timeout`; duplicates = a webhook-id the sink
-  saw twice (0 expected in a clean run).
+  DELIVERY_* variable in the environment reaches the worker). Lost = events never delivered
+  within `--timeout`; duplicates = a webhook-id the sink saw twice (0 expected in a clean run).
 - **ingest** (0 ms by default, `--source ingest|bulk|both|auto`): the same N events posted through
   the product's ingest (gunicorn `-w 2`, 16 connections) while the worker delivers; lag = last
   distinct delivery − last accepted POST (target: within 2 s).
