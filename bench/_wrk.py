@@ -77,7 +77,7 @@ def run_wrk(
     script = h.VAR_DIR / f"bench-wrk-{os.getpid()}.lua"
     script.write_text("\n".join(lines) + "\n" + DONE)
     cmd = [wrk_path() or "wrk", "-t", str(threads), "-c", str(connections),
-           "-d", f"{max(duration, 1):g}s", "--timeout", f"{timeout:g}s",
+           "-d", f"{max(round(duration), 1)}s", "--timeout", f"{max(round(timeout), 1)}s",
            "-s", str(script), url]  # fmt: skip
     try:
         result = subprocess.run(
