@@ -48,6 +48,8 @@ format: install
 	$(BIN)/ruff format .
 
 bench: migrate
+	@command -v wrk >/dev/null 2>&1 || apt-get install -y wrk >/dev/null 2>&1 || \
+		echo "wrk missing (apt-get install -y wrk): the ingest bench uses its Python load loop"
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 superuser: migrate

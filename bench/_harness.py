@@ -35,6 +35,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from bench._options import add_option, env_or, num, ratio  # noqa: F401 - re-exported
+
 ROOT = Path(__file__).resolve().parents[1]
 VAR_DIR = ROOT / "var"
 PYTHON = sys.executable
@@ -190,6 +192,12 @@ class ServerProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
 
+    def kill_group(self) -> None:
+        """SIGKILL the whole process group at once (a crash: no shutdown code runs)."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
     def __enter__(self) -> ServerProcess:
         return self
 
@@ -204,14 +212,16 @@ def start_gunicorn(
     threads: int = 1,
     ready_path: str = "/api/v1/health/",
     log_name: str = "bench-gunicorn",
+    app: str = "backend.wsgi",
 ) -> ServerProcess:
-    """gunicorn serving backend.wsgi on a free 127.0.0.1 port, ready when `ready_path` answers."""
+    """gunicorn serving `app` (default backend.wsgi) on a free 127.0.0.1 port, ready when
+    `ready_path` answers. `threads` > 1 makes gunicorn use its gthread worker, as in production."""
     port = free_port()
     cmd = [
         PYTHON,
         "-m",
         "gunicorn",
-        "backend.wsgi",
+        app,
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -225,12 +235,21 @@ def start_gunicorn(
 
 
 def start_celery_worker(
-    env: dict, *, concurrency: int = 2, beat: bool = False, log_name: str = "bench-worker"
+    env: dict,
+    *,
+    concurrency: int = 2,
+    beat: bool = False,
+    pool: str | None = None,
+    log_name: str = "bench-worker",
 ) -> ServerProcess:
-    """A Celery worker (optionally with embedded beat) under `env`, ready when it logs ' ready.'."""
+    """A Celery worker (optionally with embedded beat) under `env`, ready when it logs ' ready.'.
+
+    It is its own process group (with its pool children): `kill_group` SIGKILLs all of it."""
     cmd = [PYTHON, "-m", "celery", "-A", "backend", "worker", "-l", "INFO",
            "--concurrency", str(concurrency), "--without-gossip", "--without-mingle",
            "-n", f"bench{os.getpid()}@%h"]  # fmt: skip
+    if pool:
+        cmd += ["--pool", pool]
     if beat:
         cmd += ["-B", "--scheduler", "celery.beat:PersistentScheduler",
                 "-s", str(VAR_DIR / f"{log_name}-beat-schedule")]  # fmt: skip

@@ -8,7 +8,6 @@ Run: `python -m bench api_keys` (or `make bench BENCH_ARGS=api_keys`).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 
 from bench import _harness as h
@@ -34,11 +33,9 @@ print(json.dumps({"api_key": raw, "jwt": str(RefreshToken.for_user(user).access_
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench.api_keys")
-    parser.add_argument(
-        "--duration", type=float, default=float(os.environ.get("BENCH_DURATION", 10))
-    )
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 3)))
+    h.add_option(parser, "--duration", 10.0, float, "seconds per run")
+    h.add_option(parser, "--concurrency", 8, int, "client threads")
+    h.add_option(parser, "--rounds", 3, int, "alternating rounds")
     args, _ = parser.parse_known_args(argv)  # bench/__main__ passes module names too
     return args
 

@@ -1,177 +1,168 @@
-"""End-to-end delivery: seconds to deliver N events (default 5,000) to a local sink, and how many
-were lost (must be 0).
+"""End-to-end delivery to a local sink that answers after `--delay-ms`: delivered/s, lost,
+duplicates, and the same N POSTs sent to the same sink by a plain asyncio client (the reference).
 
-gunicorn (2 workers) takes the events (16 client threads, throttle off); a Celery worker
-(concurrency 4, embedded beat for the sweeper) delivers them to a threaded HTTP sink on
-127.0.0.1 that counts distinct `webhook-id`s. The clock runs from the first POST to the last
-distinct delivery. Bounded by `--timeout` (default 300 s).
-Run: `python -m bench delivery` (or `make bench BENCH_ARGS=delivery`).
+For each delay (default `0,100`):
+- **bulk**: N events (default 5,000 at 0 ms, 2,000 otherwise) are inserted in one transaction as
+  `Event` rows not fanned out yet; one Celery worker started as the Procfile does
+  (`--concurrency 2`) fans them out and delivers them. Clock: from the commit to the last distinct
+  delivery. `--accounts K` splits them over K accounts with one destination each (one
+  destination alone is capped at DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION calls in flight; every
+  DELIVERY_* variable in the environment reaches the worker). Lost = events never delivered
+  within `--timeout`; duplicates = a webhook-id the sink saw twice (0 expected in a clean run).
+- **ingest** (0 ms by default, `--source ingest|bulk|both|auto`): the same N events posted through
+  the product's ingest (gunicorn `-w 2`, 16 connections) while the worker delivers; lag = last
+  distinct delivery − last accepted POST (target: within 2 s).
+- **reference**: bench._http_client (asyncio, keep-alive, 256 in flight) sends N POSTs to the same
+  sink: requests/s; ratio = product delivered/s ÷ reference requests/s.
+
+Run: `make bench BENCH_ARGS="delivery --delay-ms 100 --events 2000"`.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import threading
+import functools
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import requests
 
 from bench import _harness as h
+from bench import _pipeline as p
+from bench._sink import Sink
 
-PATH = "/api/v1/incoming-data/"
-
-SETUP = """
-import os
-from accounts.models import Account
-from destinations.models import Destination
-
-account, _ = Account.objects.get_or_create(name="bench-delivery")
-account.events.all().delete()
-Destination.objects.filter(account=account).delete()
-Destination.objects.create(account=account, url=os.environ["BENCH_SINK_URL"])
-print(json.dumps({"token": str(account.app_secret_token)}))
-"""
-
-REPORT = """
-from django.db.models import Count
-from destinations.models import DeliveryLog
-
-rows = DeliveryLog.objects.filter(account__name="bench-delivery").values("status")
-print(json.dumps({r["status"]: r["n"] for r in rows.annotate(n=Count("id"))}))
-"""
-
-
-class Sink:
-    """Counts distinct webhook-ids; answers 200 at once."""
-
-    def __init__(self):
-        self.ids: set[str] = set()
-        self.requests = 0
-        self.last_new_at = 0.0
-        self.lock = threading.Lock()
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                msg_id = self.headers.get("webhook-id", "")
-                with sink.lock:
-                    sink.requests += 1
-                    if msg_id not in sink.ids:
-                        sink.ids.add(msg_id)
-                        sink.last_new_at = time.monotonic()
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/bench"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+INGEST_PATH = "/api/v1/incoming-data/"
+ACCOUNT = "bench-delivery"
+SOURCES = ("auto", "bulk", "ingest", "both")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench.delivery")
-    parser.add_argument("--events", type=int, default=int(os.environ.get("BENCH_EVENTS", 5000)))
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--worker-concurrency", type=int, default=4)
-    parser.add_argument("--timeout", type=float, default=300)
+    opt = functools.partial(h.add_option, parser)
+    opt("--delay-ms", "0,100", str, "sink reply delays, comma-separated")
+    opt("--events", None, int, "events per delay (None: 5,000 at 0 ms, 2,000 otherwise)")
+    opt("--source", "auto", str, "auto|bulk|ingest|both (auto: bulk, plus ingest at 0 ms)")
+    opt("--reference-concurrency", 256, int, "requests in flight of the reference client")
+    opt("--connections", 16, int, "ingest: client connections")
+    opt("--workers", 2, int, "ingest: gunicorn --workers")
+    opt("--threads", 1, int, "ingest: gunicorn --threads")
+    opt("--accounts", 1, int, "bulk: accounts (one destination each) the events are split over")
+    p.add_worker_options(parser)
     args, _ = parser.parse_known_args(argv)
+    if args.source not in SOURCES:
+        parser.error(f"--source must be one of {', '.join(SOURCES)}")
     return args
 
 
-def post_events(url: str, token: str, count: int, concurrency: int) -> int:
-    """Posts `count` events with distinct CL-X-EVENT-IDs; returns how many got 200."""
+def sources(args: argparse.Namespace, delay_ms: float) -> list[str]:
+    if args.source == "both" or (args.source == "auto" and delay_ms == 0):
+        return ["bulk", "ingest"]
+    return ["bulk"] if args.source == "auto" else [args.source]
+
+
+def wait_delivered(sink: Sink, count: int, timeout: float) -> None:
+    sink.wait_for(count, timeout=timeout)
+    time.sleep(0.5)  # late duplicates still count
+
+
+def run_bulk(env: dict, sink: Sink, accounts: list[dict], events: int, args) -> dict:
+    """The events split evenly across the accounts (one destination each), one commit each."""
     run_id = uuid.uuid4().hex[:8]
-    next_index = iter(range(count))
-    lock = threading.Lock()
-    accepted = 0
+    share, rest = divmod(events, len(accounts))
+    groups = [
+        (a["account_id"], f"bd-{run_id}-{i}-", share + (1 if i < rest else 0))
+        for i, a in enumerate(accounts)
+    ]
+    committed_at = p.insert_events(env, [g for g in groups if g[2]])[0]
+    wait_delivered(sink, events, args.timeout)
+    elapsed = (sink.last_delivered_at or time.time()) - committed_at
+    return {"accepted": events, "elapsed": elapsed}
 
-    def worker():
-        nonlocal accepted
-        session = requests.Session()
-        ok = 0
-        while True:
-            with lock:
-                i = next(next_index, None)
-            if i is None:
-                break
-            headers = {"CL-X-TOKEN": token, "CL-X-EVENT-ID": f"bench-{run_id}-{i}"}
-            for _ in range(3):  # a refused connection under load is retried by the sender
-                try:
-                    response = session.post(url, json={"i": i}, headers=headers, timeout=30)
-                except requests.RequestException:
-                    continue
-                if response.status_code == 200:
-                    ok += 1
-                    break
-        with lock:
-            accepted += ok
 
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return accepted
+def one_delay(env: dict, delay_ms: float, args) -> list[str]:
+    events = args.events or (5000 if delay_ms == 0 else 2000)
+    lines = []
+    with Sink(delay_ms=delay_ms) as sink:
+        results = {}
+        with p.start_worker(env, args):
+            for source in sources(args, delay_ms):
+                p.reset(env)
+                names = [f"{ACCOUNT}-{i}" for i in range(max(args.accounts, 1))]
+                accounts = p.setup_accounts(env, dict.fromkeys(names, sink.url))
+                accounts = [accounts[name] for name in names]
+                sink.reset()
+                if source == "bulk":
+                    results[source] = run_bulk(env, sink, accounts, events, args)
+                else:
+                    results[source] = ingest_burst(env, sink, accounts[0], events, args)
+                results[source].update(
+                    delivered=sink.count(),
+                    duplicates=sink.duplicates,
+                    requests=sink.requests,
+                    statuses=p.log_statuses(env),
+                )
+        p.reset(env)
+        sink.reset()
+        reference = p.http_client(
+            sink.url,
+            count=events,
+            concurrency=args.reference_concurrency,
+            id_header="webhook-id",
+            id_prefix="ref-",
+        )
+        ref_rps = reference["ok"] / reference["elapsed"] if reference["elapsed"] else 0.0
+    ref_text = (
+        f"reference asyncio client {args.reference_concurrency} in flight "
+        f"{h.num(ref_rps)} req/s ({reference['ok']}/{events} ok)"
+    )
+    worker = f"worker --concurrency {args.worker_concurrency}" + (
+        f", DELIVERY_CONCURRENCY {args.delivery_concurrency}" if args.delivery_concurrency else ""
+    )
+    cap = env.get("DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION")
+    worker += f", {args.accounts} destination(s)" + (f", cap {cap} per destination" if cap else "")
+    for source, r in results.items():
+        rate = r["delivered"] / r["elapsed"] if r["elapsed"] > 0 else 0.0
+        lost = r["accepted"] - r["delivered"]
+        head = (
+            f"delivery {delay_ms:g} ms [{source}] {h.num(r['accepted'])} events, "
+            f"{h.num(rate)} delivered/s, lost {lost}, duplicates {r['duplicates']}"
+        )
+        if source == "ingest":
+            head += (
+                f", ingest {h.num(r['ingest_rps'])} req/s, last delivery "
+                f"{r['lag']:.2f} s after the last accepted POST (target <= 2 s)"
+            )
+        lines.append(
+            f"{head} | {ref_text} | ratio {h.ratio(rate, ref_rps):.2f} ({worker}; sink requests "
+            f"{r['requests']}; log statuses {r['statuses']})"
+        )
+    return lines
+
+
+def ingest_burst(env: dict, sink: Sink, account: dict, events: int, args) -> dict:
+    """Posts `events` through the product's ingest while the worker delivers them."""
+    with h.start_gunicorn(env, workers=args.workers, threads=args.threads) as server:
+        burst = p.http_client(
+            server.base_url + INGEST_PATH,
+            count=events,
+            concurrency=args.connections,
+            headers={"CL-X-TOKEN": account["token"]},
+            id_header="CL-X-EVENT-ID",
+            id_prefix=f"bi-{uuid.uuid4().hex[:8]}-",
+        )
+        wait_delivered(sink, burst["ok"], args.timeout)
+    last = sink.last_delivered_at or time.time()
+    return {
+        "accepted": burst["ok"],
+        "elapsed": last - burst["started_at"],
+        "lag": last - burst["last_ok_at"],
+        "ingest_rps": burst["ok"] / burst["elapsed"] if burst["elapsed"] else 0.0,
+    }
 
 
 def run(argv: list[str]) -> None:
     args = parse(argv)
-    sink = Sink()
-    env = h.bench_env(
-        "bench",
-        {
-            "INGEST_THROTTLE_RATE": "none",
-            "DESTINATION_ALLOWED_HOSTS": "127.0.0.1",
-            "BENCH_SINK_URL": sink.url,
-            "DELIVERY_SWEEP_INTERVAL_SECONDS": "2",
-            "LOG_LEVEL": "WARNING",
-        },
-    )
+    env = p.delivery_env(delivery_concurrency=args.delivery_concurrency)
     print(f"bench database: {env['DATABASE_URL'].split('@')[-1]}", flush=True)
     h.prepare_database(env)
-    creds = h.django_eval(env, SETUP)
-    try:
-        with (
-            h.start_gunicorn(env, workers=2) as server,
-            h.start_celery_worker(env, concurrency=args.worker_concurrency, beat=True),
-        ):
-            started = time.monotonic()
-            accepted = post_events(
-                server.base_url + PATH, creds["token"], args.events, args.concurrency
-            )
-            posted_in = time.monotonic() - started
-            deadline = started + args.timeout
-            while time.monotonic() < deadline and len(sink.ids) < accepted:
-                time.sleep(0.2)
-            elapsed = (sink.last_new_at or time.monotonic()) - started
-        statuses = h.django_eval(env, REPORT)
-    finally:
-        sink.stop()
-    lost = accepted - len(sink.ids)
-    print(
-        f"delivery     {accepted} events accepted in {posted_in:.1f} s; delivered "
-        f"{len(sink.ids)} distinct in {elapsed:.1f} s end to end "
-        f"({len(sink.ids) / elapsed if elapsed else 0:.0f}/s), sink requests {sink.requests}, "
-        f"lost {lost}, log statuses {statuses}",
-        flush=True,
-    )
+    for delay in [float(d) for d in str(args.delay_ms).split(",") if d.strip()]:
+        for line in one_delay(env, delay, args):
+            print(line, flush=True)

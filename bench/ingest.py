@@ -1,51 +1,194 @@
-"""Ingest throughput: accepted `POST /api/v1/incoming-data/` per second, p50/p99 latency.
+"""Ingest: accepted `POST /api/v1/incoming-data/` per second and p50/p99, against a bare-Django
+reference app doing the same durable work (bench/_reference_app.py: one SQL lookup of the
+CL-X-TOKEN, one raw INSERT into the same `destinations_event` table, the same JSON answer).
 
-gunicorn (2 workers) on a free 127.0.0.1 port against the bench database, INGEST_THROTTLE_RATE=none,
-16 client threads for `--duration` seconds (default 20). The account has one active destination,
-so each call stores an event + a log and publishes a delivery task (no worker runs: the queued
-tasks and the bench events are removed afterwards).
-Run: `python -m bench ingest` (or `make bench BENCH_ARGS=ingest`).
+Both run under gunicorn with the same settings (`--workers 2`, sync; `--threads N` switches both
+to gthread) on the bench database, throttle off, no worker (events stay un-fanned-out and are
+deleted between runs). Load: `wrk -t2 -c16 -d20s` with a Lua script (POST, CL-X-TOKEN, JSON body),
+or the harness's Python loop when wrk is missing. Rounds alternate reference, product, reference,
+product, ... (`--rounds 3`); the summary gives medians and the ratio product/reference.
+Also measured: `GET /api/` on the product server (touches nothing: the framework floor), and with
+`--with-jwt` the seed 003 call (CL-X-TOKEN + `Authorization: Bearer <JWT of a member>`).
+
+`--configs 2x1,2x4,3x1,4x1` (workers x threads) measures product gunicorn configurations instead,
+each in every round beside the reference (at `--workers`/`--threads`), to choose the Procfile's.
+Run: `make bench BENCH_ARGS="ingest --duration 20"`.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
+import functools
+import json
+import statistics
 
 from bench import _harness as h
+from bench._wrk import measure, wrk_path
 
 PATH = "/api/v1/incoming-data/"
-BASELINE_PATH = "/api/"
+FLOOR_PATH = "/api/"
+ACCOUNT = "bench-ingest"
+BODY = json.dumps({"event": "bench", "value": 42, "nested": {"a": [1, 2, 3]}})
 
 SETUP = """
-from accounts.models import Account
-from destinations.models import Destination
+from django.contrib.auth import get_user_model
+from rest_framework_simplejwt.tokens import RefreshToken
+from accounts.models import Account, Membership
 
 account, _ = Account.objects.get_or_create(name="bench-ingest")
-account.events.all().delete()
-Destination.objects.filter(account=account).delete()
-Destination.objects.create(account=account, url="https://93.184.216.34/bench")
-print(json.dumps({"token": str(account.app_secret_token)}))
+User = get_user_model()
+user = User.objects.filter(email="bench-ingest@example.com").first()
+if user is None:
+    user = User.objects.create_user(
+        email="bench-ingest@example.com", username="bench-ingest", password=None
+    )
+Membership.objects.get_or_create(
+    user=user, account=account, defaults={"role": Membership.Role.NORMAL_USER}
+)
+print(json.dumps({"token": str(account.app_secret_token),
+                  "jwt": str(RefreshToken.for_user(user).access_token)}))
 """
 
-CLEANUP = """
+CLEAN = """
+from django.db import connection
 from accounts.models import Account
+from destinations.models import Event
 
 account = Account.objects.get(name="bench-ingest")
-deleted, _ = account.events.all().delete()
+with connection.cursor() as cursor:
+    cursor.execute(f"DELETE FROM {Event._meta.db_table} WHERE account_id = %s", [account.pk])
+    deleted = cursor.rowcount
 print(json.dumps({"deleted": deleted}))
 """
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench.ingest")
-    parser.add_argument(
-        "--duration", type=float, default=float(os.environ.get("BENCH_DURATION", 20))
-    )
-    parser.add_argument("--concurrency", type=int, default=16)
+    opt = functools.partial(h.add_option, parser)
+    opt("--duration", 20.0, float, "seconds per load run")
+    opt("--connections", 16, int, "wrk -c (or loop threads)")
+    opt("--wrk-threads", 2, int, "wrk -t")
+    opt("--rounds", 3, int, "alternating rounds")
+    opt("--workers", 2, int, "gunicorn --workers of both servers")
+    opt("--threads", 1, int, "gunicorn --threads of both servers (>1: gthread)")
+    opt("--warmup", 2.0, float, "seconds of load per server before the rounds")
+    opt("--floor-rounds", 1, int, "runs of GET /api/")
+    opt("--with-jwt", False, bool, "also CL-X-TOKEN + a member's Bearer JWT")
+    opt("--configs", "", str, "product gunicorn workers x threads to compare, e.g. 2x1,2x4,3x1")
     args, _ = parser.parse_known_args(argv)
     return args
+
+
+class Runner:
+    def __init__(self, env: dict, creds: dict, args: argparse.Namespace):
+        self.env, self.args = env, args
+        self.headers = {"CL-X-TOKEN": creds["token"]}
+        self.jwt_headers = {**self.headers, "Authorization": f"Bearer {creds['jwt']}"}
+
+    def post(self, base_url: str, headers: dict, duration: float | None = None):
+        h.django_eval(self.env, CLEAN)  # every run starts from the same table size
+        return measure(
+            base_url + PATH,
+            method="POST",
+            headers=headers,
+            body=BODY,
+            threads=self.args.wrk_threads,
+            connections=self.args.connections,
+            duration=self.args.duration if duration is None else duration,
+        )
+
+    def warm(self, base_url: str, headers: dict) -> None:
+        if self.args.warmup > 0:
+            self.post(base_url, headers, duration=self.args.warmup)
+
+    def start_reference(self) -> h.ServerProcess:
+        return h.start_gunicorn(
+            self.env,
+            workers=self.args.workers,
+            threads=self.args.threads,
+            app="bench._reference_app:application",
+            ready_path="/ready/",
+            log_name="bench-reference",
+        )
+
+
+def summary(label: str, runs: list, ref_runs: list, note: str) -> str:
+    rps = statistics.median(r.rps for r in runs)
+    ref = statistics.median(r.rps for r in ref_runs)
+    p50 = statistics.median(r.p50 for r in runs)
+    p99 = statistics.median(r.p99 for r in runs)
+    ref_p99 = statistics.median(r.p99 for r in ref_runs)
+    errors = sum(r.errors for r in runs)
+    return (
+        f"{label} {h.num(rps)} req/s p50 {p50:.1f} ms p99 {p99:.1f} ms (errors {errors}) | "
+        f"reference {h.num(ref)} req/s p99 {ref_p99:.1f} ms | ratio {h.ratio(rps, ref):.2f} "
+        f"(median of {len(runs)} alternating rounds; {note})"
+    )
+
+
+def run_compare(runner: Runner, args: argparse.Namespace, note: str) -> None:
+    with (
+        runner.start_reference() as reference,
+        h.start_gunicorn(runner.env, workers=args.workers, threads=args.threads) as product,
+    ):
+        cases = [("reference", reference.base_url, runner.headers),
+                 ("ingest", product.base_url, runner.headers)]  # fmt: skip
+        if args.with_jwt:
+            cases.append(("ingest+jwt", product.base_url, runner.jwt_headers))
+        for _, base_url, headers in cases:
+            runner.warm(base_url, headers)
+        runs: dict[str, list] = {label: [] for label, _, _ in cases}
+        for round_number in range(1, args.rounds + 1):
+            for label, base_url, headers in cases:
+                stats = runner.post(base_url, headers)
+                runs[label].append(stats)
+                print(f"round {round_number} " + stats.line(label), flush=True)
+        floors = []
+        for _ in range(args.floor_rounds):
+            floors.append(
+                measure(
+                    product.base_url + FLOOR_PATH,
+                    threads=args.wrk_threads,
+                    connections=args.connections,
+                    duration=args.duration,
+                )
+            )
+    for label in runs:
+        if label != "reference":
+            print(summary(label, runs[label], runs["reference"], note), flush=True)
+    if floors:
+        floor = statistics.median(r.rps for r in floors)
+        ingest = statistics.median(r.rps for r in runs["ingest"])
+        print(
+            f"floor GET {FLOOR_PATH} {h.num(floor)} req/s p99 "
+            f"{statistics.median(r.p99 for r in floors):.1f} ms (product server, no database) | "
+            f"ingest {h.num(ingest)} req/s | ratio ingest/floor {h.ratio(ingest, floor):.2f}",
+            flush=True,
+        )
+
+
+def run_configs(runner: Runner, args: argparse.Namespace, note: str) -> None:
+    configs = []
+    for item in args.configs.split(","):
+        workers, _, threads = item.strip().lower().partition("x")
+        configs.append((int(workers), int(threads or 1)))
+    runs: dict[str, list] = {f"{w}x{t}": [] for w, t in configs}
+    ref_runs: list = []
+    with runner.start_reference() as reference:
+        runner.warm(reference.base_url, runner.headers)
+        for round_number in range(1, args.rounds + 1):
+            stats = runner.post(reference.base_url, runner.headers)
+            ref_runs.append(stats)
+            print(f"round {round_number} " + stats.line("reference"), flush=True)
+            for workers, threads in configs:
+                label = f"{workers}x{threads}"
+                with h.start_gunicorn(runner.env, workers=workers, threads=threads) as product:
+                    runner.warm(product.base_url, runner.headers)
+                    stats = runner.post(product.base_url, runner.headers)
+                runs[label].append(stats)
+                print(f"round {round_number} " + stats.line(f"ingest {label}"), flush=True)
+    for label, config_runs in runs.items():
+        print(summary(f"ingest {label} (workers x threads)", config_runs, ref_runs, note))
 
 
 def run(argv: list[str]) -> None:
@@ -54,39 +197,19 @@ def run(argv: list[str]) -> None:
     print(f"bench database: {env['DATABASE_URL'].split('@')[-1]}", flush=True)
     h.prepare_database(env)
     creds = h.django_eval(env, SETUP)
+    tool = (
+        f"wrk -t{args.wrk_threads} -c{args.connections} -d{args.duration:g}s"
+        if wrk_path()
+        else f"Python loop, {args.connections} threads, {args.duration:g} s"
+    )
+    reference_config = f"reference gunicorn -w {args.workers} --threads {args.threads}"
+    runner = Runner(env, creds, args)
     try:
-        with h.start_gunicorn(env, workers=2) as server:
-            # The framework floor on this machine: the same server answering a JSON GET that
-            # touches no database, so the ingest figure can be read as a ratio of it.
-            baseline = h.load(
-                server.base_url + BASELINE_PATH,
-                concurrency=args.concurrency,
-                duration=args.duration,
+        if args.configs:
+            run_configs(runner, args, f"{tool}; {reference_config}")
+        else:
+            run_compare(
+                runner, args, f"{tool}; both gunicorn -w {args.workers} --threads {args.threads}"
             )
-            stats = h.load(
-                server.base_url + PATH,
-                method="POST",
-                headers={"CL-X-TOKEN": creds["token"]},
-                json_body={"event": "bench", "value": 42, "nested": {"a": [1, 2, 3]}},
-                concurrency=args.concurrency,
-                duration=args.duration,
-            )
-        print(baseline.line("baseline"), flush=True)
-        print(stats.line("ingest"), flush=True)
-        ratio = stats.rps / baseline.rps if baseline.rps else float("nan")
-        print(
-            f"POST {PATH}, gunicorn 2 workers, concurrency {args.concurrency}, "
-            f"{args.duration:g} s, throttle off: {stats.rps:.1f} accepted req/s; "
-            f"{ratio:.2f} of GET {BASELINE_PATH} on the same server",
-            flush=True,
-        )
     finally:
-        h.django_eval(env, CLEANUP)
-        # The published delivery tasks have no worker here: drop them from the bench broker.
-        subprocess.run(
-            [h.PYTHON, "-m", "celery", "-A", "backend", "purge", "-f", "-Q", "celery"],
-            cwd=h.ROOT,
-            env=env,
-            capture_output=True,
-            timeout=60,
-        )
+        h.django_eval(env, CLEAN)
