@@ -176,7 +176,8 @@ def test_it_fans_a_burst_out_to_every_destination_once(celery_worker_process, ac
     for path, count in (("/a1", 200), ("/a2", 200), ("/b1", 100)):
         ids = delivered_ids(sink, path)
         assert len(ids) == count and len(set(ids)) == count  # none lost, none twice
-    assert DeliveryAttempt.objects.count() == 500
+    # One successful attempt per log (a loaded machine may add a retried connect timeout).
+    assert DeliveryAttempt.objects.filter(outcome="success").count() == 500
 
 
 def test_a_hanging_destination_does_not_hold_up_another_account(
