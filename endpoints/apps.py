@@ -8,3 +8,6 @@ class EndpointsConfig(AppConfig):
     def ready(self):
         # Registers the OpenAPI security scheme of the API-key authentication.
         from endpoints import schema  # noqa: F401
+        from endpoints.metrics import export_known_series
+
+        export_known_series()
