@@ -63,5 +63,9 @@ def on_starting(server):
         prometheus.reset_multiproc_dir(path)
 
 
+def post_worker_init(worker):
+    worker.log.info("Worker %s ready", worker.pid)
+
+
 def child_exit(server, worker):
     prometheus.mark_process_dead(worker.pid)
