@@ -36,7 +36,7 @@ graceful_timeout = env.int("WEB_GRACEFUL_TIMEOUT", default=30)
 keepalive = env.int("WEB_KEEPALIVE", default=5)
 forwarded_allow_ips = env.str("FORWARDED_ALLOW_IPS", default="127.0.0.1,::1")
 accesslog = env.str("WEB_ACCESS_LOG", default="-") or None
-pidfile = env.str("GUNICORN_PIDFILE", default=str(VAR_DIR / "gunicorn.pid"))
+pidfile = str(ROOT / env.str("GUNICORN_PIDFILE", default="var/gunicorn.pid"))  # relative to ROOT
 Path(pidfile).parent.mkdir(parents=True, exist_ok=True)
 # Signals to the pidfile's master are the one control channel (no socket in $HOME shared by every
 # gunicorn of the user).
