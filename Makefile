@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-GUNICORN_PIDFILE ?= var/gunicorn.pid
+GUNICORN_PIDFILE ?= var/gunicorn-$(PORT).pid
 
 .PHONY: run test install migrate lint format bench superuser worker beat web reload clean
 
