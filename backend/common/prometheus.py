@@ -68,11 +68,12 @@ def mark_process_dead(pid: int) -> None:
     multiprocess.mark_process_dead(pid)
 
 
-def multiprocess_registry():
-    """A registry that reads the sum over every process writing to this process's directory."""
+def multiprocess_registry(path: Path | None = None):
+    """A registry that reads the sum over every process writing to `path` (default: this
+    process's directory)."""
     from prometheus_client import CollectorRegistry
     from prometheus_client.multiprocess import MultiProcessCollector
 
     registry = CollectorRegistry()
-    MultiProcessCollector(registry)
+    MultiProcessCollector(registry, path=str(path) if path else None)
     return registry

@@ -9,11 +9,13 @@ each need their own port.
 
 The directory has to be chosen before prometheus_client creates the first metric, that is before
 Django is set up: `connect()` is called before the Celery app exists, so our `import_modules`
-receiver runs ahead of the Django fixup's `django.setup()`.
+receiver runs ahead of the Django fixup's `django.setup()`. It runs only under `celery worker`
+(beat, shell and inspect send the same signal and must not touch a worker's directory).
 """
 
 import logging
 import os
+from pathlib import Path
 
 from celery import signals
 
@@ -24,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = 9808
 _server = None
+_report: tuple | None = None
 
 
 def metrics_port() -> int:
@@ -31,9 +34,7 @@ def metrics_port() -> int:
     return int(value) if value else 0
 
 
-def metrics_dir(port: int):
-    from pathlib import Path
-
+def metrics_dir(port: int) -> Path:
     configured = env.str("CELERY_METRICS_DIR", default="")
     return Path(configured) if configured else VAR_DIR / "prometheus" / f"worker-{port}"
 
@@ -51,8 +52,10 @@ def _is_worker_command() -> bool:
 
 
 def prepare_process(**kwargs) -> None:
-    """Picks this worker's metrics mode, before Django and the task modules are imported."""
-    if not _is_worker_command():
+    """Picks this worker's metrics mode and starts serving, before Django and the task modules
+    are imported (so before any metric exists) and before the pool forks its children."""
+    global _server, _report
+    if not _is_worker_command() or _server is not None:
         return
     port = metrics_port()
     if not port:
@@ -61,28 +64,30 @@ def prepare_process(**kwargs) -> None:
         prometheus.use_single_process()
         return
     directory = metrics_dir(port)
-    prometheus.reset_multiproc_dir(directory)
-    prometheus.use_multiproc_dir(directory)
-
-
-def start_server(sender=None, **kwargs) -> None:
-    """Serves the directory's sum from the worker's main process (children inherit no thread)."""
-    global _server
-    port = metrics_port()
-    if not port or prometheus.multiproc_dir() is None or _server is not None:
-        return
+    directory.mkdir(parents=True, exist_ok=True)
+    prometheus.use_multiproc_dir(directory)  # before prometheus_client is first imported
+    addr = env.str("CELERY_METRICS_ADDR", default="127.0.0.1")
     from prometheus_client import start_http_server
 
-    addr = env.str("CELERY_METRICS_ADDR", default="127.0.0.1")
     try:
+        # Bound before the directory is cleared: a second worker given the same port (and so the
+        # same default directory) must not wipe the counts of the one already serving them.
         _server, _thread = start_http_server(
-            port, addr=addr, registry=prometheus.multiprocess_registry()
+            port, addr=addr, registry=prometheus.multiprocess_registry(directory)
         )
     except OSError as exc:
         # Deliveries matter more than their metrics: the worker runs on, loudly unobserved.
-        logger.error("Worker metrics not served on %s:%s: %s", addr, port, exc)
+        prometheus.use_single_process()
+        _report = (logging.ERROR, "Worker metrics not served on %s:%s: %s", addr, port, exc)
         return
-    logger.info("Worker metrics served at http://%s:%s/metrics", addr, port)
+    prometheus.reset_multiproc_dir(directory)
+    _report = (logging.INFO, "Worker metrics served at http://%s:%s/metrics", addr, port)
+
+
+def report(**kwargs) -> None:
+    """Logs the outcome once the worker's logging is set up (it is not yet in prepare_process)."""
+    if _report is not None:
+        logger.log(*_report)
 
 
 def stop_server(**kwargs) -> None:
@@ -101,7 +106,7 @@ def mark_child_dead(**kwargs) -> None:
 def connect() -> None:
     """Connects the receivers; call before creating the Celery app (see the module docstring)."""
     signals.import_modules.connect(prepare_process, weak=False, dispatch_uid=__name__ + ".prepare")
-    signals.worker_init.connect(start_server, weak=False, dispatch_uid=__name__ + ".start")
+    signals.worker_init.connect(report, weak=False, dispatch_uid=__name__ + ".report")
     signals.worker_shutdown.connect(stop_server, weak=False, dispatch_uid=__name__ + ".stop")
     signals.worker_process_shutdown.connect(
         mark_child_dead, weak=False, dispatch_uid=__name__ + ".child"
