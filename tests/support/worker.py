@@ -88,7 +88,7 @@ class WorkerProcess:
         # The worker's own metrics endpoint, on a port of its own (tests run side by side).
         env["CELERY_METRICS_PORT"] = str(self.metrics_port)
         env["CELERY_METRICS_ADDR"] = "127.0.0.1"
-        env["CELERY_METRICS_DIR"] = str(self.log_dir / f"worker-metrics-{self.starts}")
+        env["CELERY_METRICS_DIR"] = str(self.log_dir / f"metrics-{self.metrics_port}")
         env.update(self.extra_env)
         return env
 
