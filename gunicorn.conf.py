@@ -7,12 +7,12 @@ PROMETHEUS_MULTIPROC_DIR. Command-line flags and GUNICORN_CMD_ARGS still win ove
 
 Zero-downtime reload: HUP to the master in var/gunicorn-<port>.pid (`make reload`). The master
 keeps the listening socket, starts new workers with fresh code and lets the old ones finish their
-requests, so no connection is refused. To replace the master itself (a gunicorn upgrade): USR2, then TERM to
-the old master once the new one answers (see README).
+requests, so no connection is refused. To replace the master itself (a gunicorn upgrade): USR2,
+then TERM to the old master once the new one answers (see README).
 
-Metrics: prometheus_client's multiprocess mode (backend/common/prometheus.py). The directory is set
-here, before any worker imports prometheus_client, and cleared once when the master starts: every
-worker's /metrics then shows the sum over all workers of this server.
+Metrics: prometheus_client's multiprocess mode (see backend/common/prometheus.py). The directory
+is set here, before any worker imports prometheus_client, and cleared once when the master starts:
+every worker's /metrics then shows the sum over all workers of this server.
 """
 
 import argparse
@@ -22,12 +22,19 @@ import shlex
 import sys
 from pathlib import Path
 
+# The master imports nothing of the project (the `backend` package would load Celery): a module
+# the master holds is never reloaded by HUP, and the workers inherit it.
 ROOT = Path(__file__).resolve().parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+VAR_DIR = ROOT / "var"
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
-from backend.common import prometheus  # noqa: E402 - needs the project on sys.path
-from backend.env import VAR_DIR, env  # noqa: E402
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(_env(name, str(default)))
 
 
 def _bound_port() -> str:
@@ -39,22 +46,23 @@ def _bound_port() -> str:
     args = shlex.split(os.environ.get("GUNICORN_CMD_ARGS", "")) + sys.argv[1:]
     binds = parser.parse_known_args(args)[0].bind
     if not binds:
-        return env.str("PORT", default="8000")
+        return _env("PORT", "8000")
     return re.sub(r"[^A-Za-z0-9]+", "_", binds[0].rsplit(":", 1)[-1]).strip("_")
 
 
 _port = _bound_port()
-bind = [f"{env.str('HOST', default='127.0.0.1')}:{env.str('PORT', default='8000')}"]
-workers = env.int("WEB_CONCURRENCY", default=2)
-threads = env.int("WEB_THREADS", default=4)
-worker_class = env.str("WEB_WORKER_CLASS", default="gthread" if threads > 1 else "sync")
-timeout = env.int("WEB_TIMEOUT", default=30)
-graceful_timeout = env.int("WEB_GRACEFUL_TIMEOUT", default=30)
-keepalive = env.int("WEB_KEEPALIVE", default=5)
-forwarded_allow_ips = env.str("FORWARDED_ALLOW_IPS", default="127.0.0.1,::1")
-accesslog = env.str("WEB_ACCESS_LOG", default="-") or None
+bind = [f"{_env('HOST', '127.0.0.1')}:{_env('PORT', '8000')}"]
+workers = _env_int("WEB_CONCURRENCY", 2)
+threads = _env_int("WEB_THREADS", 4)
+worker_class = _env("WEB_WORKER_CLASS", "gthread" if threads > 1 else "sync")
+timeout = _env_int("WEB_TIMEOUT", 30)
+graceful_timeout = _env_int("WEB_GRACEFUL_TIMEOUT", 30)
+keepalive = _env_int("WEB_KEEPALIVE", 5)
+forwarded_allow_ips = _env("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# "-" = stdout; set but empty = no access log.
+accesslog = os.environ.get("WEB_ACCESS_LOG", "-") or None
 # Relative to the project root; `make reload` signals the master named in it.
-pidfile = str(ROOT / env.str("GUNICORN_PIDFILE", default=f"var/gunicorn-{_port}.pid"))
+pidfile = str(ROOT / _env("GUNICORN_PIDFILE", f"var/gunicorn-{_port}.pid"))
 Path(pidfile).parent.mkdir(parents=True, exist_ok=True)
 # Signals to the pidfile's master are the one control channel (no socket in $HOME shared by every
 # gunicorn of the user).
@@ -63,7 +71,7 @@ control_socket_disable = True
 preload_app = False
 
 # Re-read on every HUP: setting it again is harmless; clearing happens only in on_starting.
-os.environ.setdefault(prometheus.ENV_VAR, str(VAR_DIR / "prometheus" / f"web-{_port}"))
+os.environ.setdefault(MULTIPROC_ENV, str(VAR_DIR / "prometheus" / f"web-{_port}"))
 
 
 def on_starting(server):
@@ -72,13 +80,13 @@ def on_starting(server):
     After USR2 the old master's workers still serve and count into the same directory: clearing
     it would make the totals jump backwards.
     """
-    path = prometheus.multiproc_dir()
-    if path is None:
+    if not os.environ.get(MULTIPROC_ENV):
         return
-    if os.environ.get("GUNICORN_PID"):
-        path.mkdir(parents=True, exist_ok=True)
-    else:
-        prometheus.reset_multiproc_dir(path)
+    path = Path(os.environ[MULTIPROC_ENV])
+    path.mkdir(parents=True, exist_ok=True)
+    if not os.environ.get("GUNICORN_PID"):
+        for stale in path.glob("*.db"):
+            stale.unlink(missing_ok=True)
 
 
 def post_worker_init(worker):
@@ -86,4 +94,8 @@ def post_worker_init(worker):
 
 
 def child_exit(server, worker):
-    prometheus.mark_process_dead(worker.pid)
+    """A worker exited: its counters stay in the sum, its live gauges go."""
+    if os.environ.get(MULTIPROC_ENV):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
