@@ -26,5 +26,12 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/health/', timeout=4).status == 200 else 1)"
 
-CMD ["gunicorn", "backend.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", \
-     "--timeout", "60", "--access-logfile", "-", "--forwarded-allow-ips", "*"]
+# gunicorn.conf.py reads its knobs from the environment (see .env.example); `docker compose kill
+# -s HUP web` reloads the workers without dropping a connection.
+ENV HOST=0.0.0.0 \
+    PORT=8000 \
+    WEB_CONCURRENCY=3 \
+    WEB_THREADS=4 \
+    WEB_TIMEOUT=60 \
+    FORWARDED_ALLOW_IPS="*"
+CMD ["gunicorn", "backend.wsgi", "-c", "gunicorn.conf.py"]

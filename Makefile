@@ -7,7 +7,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test install migrate lint format bench superuser worker beat web clean
+GUNICORN_PIDFILE ?= var/gunicorn-$(PORT).pid
+
+.PHONY: run test install migrate lint format bench superuser worker beat web reload clean
 
 install: $(STAMP)
 
@@ -28,6 +30,12 @@ run: migrate
 
 web: migrate
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Zero-downtime reload of the gunicorn started by `make run`: new workers with fresh code take
+# over the listening socket while the old ones finish their requests.
+reload:
+	@test -s $(GUNICORN_PIDFILE) || { echo "no gunicorn pidfile at $(GUNICORN_PIDFILE)"; exit 1; }
+	kill -HUP $$(cat $(GUNICORN_PIDFILE))
 
 worker: install
 	$(BIN)/celery -A backend worker -l INFO

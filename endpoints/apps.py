@@ -11,3 +11,7 @@ class EndpointsConfig(AppConfig):
         from endpoints.oauth_redirects import install as install_loopback_redirects
 
         install_loopback_redirects()
+
+        from endpoints.metrics import export_known_series
+
+        export_known_series()

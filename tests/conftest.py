@@ -97,7 +97,9 @@ def celery_worker_process(transactional_db, tmp_path):
     started: list[WorkerProcess] = []
 
     def start(**kwargs) -> WorkerProcess:
-        worker = WorkerProcess(tmp_path, **kwargs)
+        log_dir = tmp_path / f"worker{len(started) + 1}"  # logs of their own for each worker
+        log_dir.mkdir()
+        worker = WorkerProcess(log_dir, **kwargs)
         started.append(worker)  # before start: a timeout while it starts still stops it
         return worker.start()
 

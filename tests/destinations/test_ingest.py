@@ -13,7 +13,7 @@ from destinations.throttling import IngestRateThrottle
 from endpoints.services import api_key_create
 from tests.conftest import jwt_client
 from tests.destinations.factories import DestinationFactory
-from tests.support.metrics import metric_value
+from tests.support.metrics import metric_delta
 
 URL = "/api/v1/incoming-data/"
 COMPAT_URL = "/server/incoming_data/"
@@ -236,16 +236,17 @@ def test_it_throttles_a_caller_at_5_per_second(account, monkeypatch):
 
 
 def test_it_counts_ingest_outcomes_on_the_web_metrics(account, api_client):
+    before = api_client.get("/metrics").content.decode()
     client = token_client(account)
     client.post(URL, {"a": 1}, format="json")
     client.post(URL, {"a": 1}, format="json", HTTP_CL_X_EVENT_ID="e-1")
     client.post(URL, {"a": 1}, format="json", HTTP_CL_X_EVENT_ID="e-1")
     client.post(URL, [1], format="json")
-    metrics = api_client.get("/metrics").content.decode()
+    after = api_client.get("/metrics").content.decode()
     name = "destinations_ingest_requests_total"
-    assert metric_value(metrics, name, outcome="accepted") == 2
-    assert metric_value(metrics, name, outcome="duplicate") == 1
-    assert metric_value(metrics, name, outcome="rejected") == 1
+    assert metric_delta(before, after, name, outcome="accepted") == 2
+    assert metric_delta(before, after, name, outcome="duplicate") == 1
+    assert metric_delta(before, after, name, outcome="rejected") == 1
 
 
 @pytest.mark.parametrize(

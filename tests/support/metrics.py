@@ -12,3 +12,9 @@ def metric_value(text: str, sample_name: str, **labels) -> float:
             ):
                 return sample.value
     return 0.0
+
+
+def metric_delta(before: str, after: str, sample_name: str, **labels) -> float:
+    """How much a sample grew between two scrapes of the same process (in-process metrics keep
+    counting across tests, so a test of the test process's own /metrics compares two scrapes)."""
+    return metric_value(after, sample_name, **labels) - metric_value(before, sample_name, **labels)

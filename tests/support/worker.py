@@ -14,9 +14,11 @@ import atexit
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from django.conf import settings
@@ -61,6 +63,25 @@ def test_database_url() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def child_process_env() -> dict:
+    """The test process's environment for a server child: test settings and the test database."""
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "backend.settings.test"
+    env["DATABASE_URL"] = test_database_url()
+    env.pop("TEST_DATABASE_NAME", None)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
 class WorkerProcess:
     """Starts, stops and kills one `celery worker` child process (its own process group)."""
 
@@ -82,6 +103,7 @@ class WorkerProcess:
         self.extra_env = extra_env or {}
         self.process: subprocess.Popen | None = None
         self.starts = 0
+        self.metrics_port: int | None = None
 
     @property
     def pid(self) -> int | None:
@@ -92,17 +114,23 @@ class WorkerProcess:
         return self.log_dir / f"worker-{self.starts}.log"
 
     def env(self) -> dict:
-        env = dict(os.environ)
-        env["DJANGO_SETTINGS_MODULE"] = "backend.settings.test"
-        env["DATABASE_URL"] = test_database_url()
-        env.pop("TEST_DATABASE_NAME", None)
-        env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
-        env["PYTHONUNBUFFERED"] = "1"
+        env = child_process_env()
+        # The worker's own metrics endpoint, on a port of its own (tests run side by side).
+        env["CELERY_METRICS_PORT"] = str(self.metrics_port)
+        env["CELERY_METRICS_ADDR"] = "127.0.0.1"
+        env["CELERY_METRICS_DIR"] = str(self.log_dir / f"metrics-{self.metrics_port}")
         env.update(self.extra_env)
         return env
 
+    def metrics(self) -> str:
+        """The worker's /metrics: the sum over its processes since it started."""
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.read().decode()
+
     def start(self, timeout: float = 60.0) -> WorkerProcess:
         self.starts += 1
+        self.metrics_port = free_port()
         cmd = [
             sys.executable,
             "-m",
