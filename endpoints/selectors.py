@@ -73,9 +73,14 @@ def check_redis() -> bool:
     try:
         if url:
             return bool(_redis_client(url).ping())
+        # A key of its own per check: concurrent checks must not read each other's value.
         probe = uuid.uuid4().hex
-        cache.set("endpoints:health_probe", probe, timeout=30)
-        return cache.get("endpoints:health_probe") == probe
+        key = f"endpoints:health_probe:{probe}"
+        cache.set(key, probe, timeout=30)
+        try:
+            return cache.get(key) == probe
+        finally:
+            cache.delete(key)
     except Exception:  # noqa: BLE001 - any failure means "down"
         return False
 

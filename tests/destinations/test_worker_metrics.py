@@ -2,8 +2,8 @@
 
 import pytest
 
+from destinations.ingest import event_ingest
 from destinations.models import DeliveryLog
-from destinations.services import event_ingest
 from tests.destinations.factories import DestinationFactory
 from tests.support.metrics import metric_value
 from tests.support.worker import wait_until
@@ -28,7 +28,7 @@ def test_workers_on_one_machine_count_apart_and_a_taken_port_wipes_nothing(
     assert first.metrics_port != second.metrics_port
 
     for i in range(EVENTS):
-        event_ingest(account=account, payload={"i": i})
+        event_ingest(account_id=account.pk, body=f'{{"i": {i}}}')
     wait_until(lambda: delivered() == EVENTS, timeout=40, message="deliveries did not finish")
 
     # Each worker counts only what its own processes delivered: together, every delivery once.

@@ -83,3 +83,22 @@ def test_it_documents_the_api_key_scheme_and_compat_routes(api_client):
     assert body["paths"]["/health/"]["get"]["tags"] == ["compat"]
     assert body["paths"]["/api/health/"]["get"]["tags"] == ["compat"]
     assert body["paths"]["/api/v1/health/"]["get"]["tags"] == ["health"]
+
+
+def test_concurrent_checks_of_the_embedded_cache_do_not_read_each_others_probe(settings):
+    import threading
+
+    from endpoints.selectors import check_redis
+
+    settings.REDIS_URL = ""
+    results = []
+
+    def check():
+        results.extend(check_redis() for _ in range(20))
+
+    threads = [threading.Thread(target=check) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert results == [True] * 80
