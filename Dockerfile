@@ -30,8 +30,8 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # -s HUP web` reloads the workers without dropping a connection.
 ENV HOST=0.0.0.0 \
     PORT=8000 \
-    WEB_CONCURRENCY=3 \
-    WEB_THREADS=4 \
+    WEB_CONCURRENCY=2 \
+    WEB_THREADS=1 \
     WEB_TIMEOUT=60 \
     FORWARDED_ALLOW_IPS="*"
 CMD ["gunicorn", "backend.wsgi", "-c", "gunicorn.conf.py"]

@@ -53,7 +53,7 @@ def _bound_port() -> str:
 _port = _bound_port()
 bind = [f"{_env('HOST', '127.0.0.1')}:{_env('PORT', '8000')}"]
 workers = _env_int("WEB_CONCURRENCY", 2)
-threads = _env_int("WEB_THREADS", 4)
+threads = _env_int("WEB_THREADS", 1)  # sync workers: measured best for ingest (README)
 worker_class = _env("WEB_WORKER_CLASS", "gthread" if threads > 1 else "sync")
 timeout = _env_int("WEB_TIMEOUT", 30)
 graceful_timeout = _env_int("WEB_GRACEFUL_TIMEOUT", 30)

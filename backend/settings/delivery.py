@@ -38,10 +38,10 @@ DELIVERY_LEASE_SECONDS = env.int(
 # Delivery engine (one per worker process; `off` for workers meant for other tasks only).
 DELIVERY_ENGINE = env.str("DELIVERY_ENGINE", default="on")
 # HTTP calls in flight per worker process (threads of its engine's pool).
-DELIVERY_CONCURRENCY = env.int("DELIVERY_CONCURRENCY", default=64)
+DELIVERY_CONCURRENCY = env.int("DELIVERY_CONCURRENCY", default=128)
 # Isolation: claims in flight to one destination at once, across every engine.
 DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION = env.int(
-    "DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION", default=32
+    "DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION", default=64
 )
 DELIVERY_FANOUT_BATCH = env.int("DELIVERY_FANOUT_BATCH", default=200)
 # Engine loop: pause between busy turns; idle polling backs off from MIN to MAX.
