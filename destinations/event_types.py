@@ -21,6 +21,8 @@ from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
 
+from destinations.rules import json_kind
+
 EVENT_TYPE_MAX_LENGTH = 100
 EVENT_TYPES_MAX_ENTRIES = 50
 SYSTEM_PREFIX = "system."
@@ -82,7 +84,7 @@ def _validate_entry(entry: object, index: int) -> str:
     label = f"Entry {index} of event_types"
     if not isinstance(entry, str):
         raise ValidationError(
-            f"{label} must be a string, got {_json_type_name(entry)}.", code="invalid_event_types"
+            f"{label} must be a string, got {json_kind(entry)}.", code="invalid_event_types"
         )
     if len(entry) > EVENT_TYPE_MAX_LENGTH:
         raise ValidationError(
@@ -123,7 +125,7 @@ def validate_event_types(value: object) -> list[str]:
     """
     if not isinstance(value, list):
         raise ValidationError(
-            f"event_types must be a list of strings, got {_json_type_name(value)}.",
+            f"event_types must be a list of strings, got {json_kind(value)}.",
             code="invalid_event_types",
         )
     if len(value) > EVENT_TYPES_MAX_ENTRIES:
@@ -159,19 +161,3 @@ def subscribes(event_types: Sequence[str], event_type: str | None) -> bool:
         elif entry == event_type:
             return True
     return False
-
-
-def _json_type_name(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    return f"a {type(value).__name__}"

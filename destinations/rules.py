@@ -94,10 +94,10 @@ class _Validator:
         if level > MAX_DEPTH:
             raise _invalid(where, f"rules nest deeper than {MAX_DEPTH} levels.")
         if not isinstance(rule, dict):
-            raise _invalid(where, f"a rule must be an object, got {_kind(rule)}.")
+            raise _invalid(where, f"a rule must be an object, got {json_kind(rule)}.")
         for key, condition in rule.items():
             if not isinstance(key, str):
-                raise _invalid(where, f"keys must be strings, got {_kind(key)}.")
+                raise _invalid(where, f"keys must be strings, got {json_kind(key)}.")
             if key in ("$and", "$or"):
                 self.rule_list(key, condition, where / key, level)
             elif key == "$not":
@@ -114,7 +114,7 @@ class _Validator:
 
     def rule_list(self, operator: str, rules: object, where: _Location, level: int) -> None:
         if not isinstance(rules, list):
-            raise _invalid(where, f"{operator} needs a list of rules, got {_kind(rules)}.")
+            raise _invalid(where, f"{operator} needs a list of rules, got {json_kind(rules)}.")
         if not rules:
             raise _invalid(where, f"{operator} needs at least one rule.")
         for index, rule in enumerate(rules):
@@ -146,16 +146,18 @@ class _Validator:
         self.count()
         if operator in ("$in", "$nin"):
             if not isinstance(operand, list):
-                raise _invalid(where, f"{operator} needs a list of values, got {_kind(operand)}.")
+                raise _invalid(
+                    where, f"{operator} needs a list of values, got {json_kind(operand)}."
+                )
             _check_value(operand, where, 1)
         elif operator in COMPARISON_OPERATORS:
             if not (_is_number(operand) or isinstance(operand, str)):
                 raise _invalid(
-                    where, f"{operator} needs a number or a string, got {_kind(operand)}."
+                    where, f"{operator} needs a number or a string, got {json_kind(operand)}."
                 )
         elif operator == "$exists":
             if not isinstance(operand, bool):
-                raise _invalid(where, f"$exists needs true or false, got {_kind(operand)}.")
+                raise _invalid(where, f"$exists needs true or false, got {json_kind(operand)}.")
         else:
             _check_value(operand, where, 1)
 
@@ -184,17 +186,17 @@ def _check_value(value: object, where: _Location, level: int) -> None:
     elif isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise _invalid(where, f"keys must be strings, got {_kind(key)}.")
+                raise _invalid(where, f"keys must be strings, got {json_kind(key)}.")
             _check_value(item, where / key, level + 1)
     elif not (value is None or isinstance(value, str | bool) or _is_number(value)):
-        raise _invalid(where, f"{_kind(value)} is not a JSON value.")
+        raise _invalid(where, f"{json_kind(value)} is not a JSON value.")
 
 
 def validate_rule(rule: object) -> dict[str, Any]:
     """Returns the rule unchanged if it is valid; raises ValidationError naming the problem."""
     if not isinstance(rule, dict):
         raise ValidationError(
-            f"The filter must be a JSON object, got {_kind(rule)}.", code="invalid_filter"
+            f"The filter must be a JSON object, got {json_kind(rule)}.", code="invalid_filter"
         )
     _Validator().rule(rule, _Location(), 1)
     size = len(json.dumps(rule, separators=(",", ":"), ensure_ascii=False, default=str).encode())
@@ -344,7 +346,8 @@ def _equal(left: object, right: object, depth: int) -> bool:
     return False
 
 
-def _kind(value: object) -> str:
+def json_kind(value: object) -> str:
+    """How an error message names a JSON value's type (`a string`, `a list`, ...)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
