@@ -4,7 +4,6 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from endpoints import views
-from endpoints.router_root import RouterRootView
 
 app_name = "endpoints"
 
@@ -14,7 +13,7 @@ router.register("tasks", views.ScheduledTaskViewSet, basename="task")
 router.register("oauth2-applications", views.OAuthApplicationViewSet, basename="oauth2-application")
 
 urlpatterns = [
-    path("", RouterRootView.as_view(), name="api-root"),
+    path("", views.RouterRootView.as_view(), name="api-root"),
     path("health/", views.HealthView.as_view(), name="health"),
     path("", include(router.urls)),
 ]

@@ -14,6 +14,7 @@ from endpoints.views.health import (
     HealthJSONRenderer,
     HealthView,
     HomeView,
+    RouterRootView,
 )
 from endpoints.views.oauth_applications import (
     OAuthApplicationViewSet,
@@ -27,6 +28,7 @@ from endpoints.views.scheduled_tasks import (
 )
 
 __all__ = [
+    "RouterRootView",
     "API_ROOT_RESPONSE",
     "ApiKeyViewSet",
     "ApiRootView",

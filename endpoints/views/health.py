@@ -1,4 +1,4 @@
-"""Health checks, the API root documents and the home page."""
+"""Health checks, the API root documents, seed 001's router root and the home page."""
 
 from django.conf import settings
 from django.http import HttpResponseRedirect
@@ -13,6 +13,7 @@ from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.reverse import reverse as drf_reverse
 from rest_framework.views import APIView
 
 from endpoints import selectors
@@ -183,3 +184,32 @@ class HomeView(ApiRootView):
         if "text/html" in accept and "json" not in accept:
             return HttpResponseRedirect(reverse("swagger-ui"))
         return Response(self.info(request))
+
+
+# --- Seed 001's router root --------------------------------------------------------------
+
+# Seed 001's router registered these three; the keys are its URL prefixes.
+ROUTES = {
+    "users": "user-list",
+    "api-keys": "endpoints:api-key-list",
+    "tasks": "endpoints:task-list",
+}
+
+ROUTER_ROOT_RESPONSE = inline_serializer(
+    "RouterRoot", fields={key: serializers.URLField() for key in ROUTES}
+)
+
+
+@extend_schema(
+    tags=["meta"],
+    summary="Router root: each resource's list URL (seed 001)",
+    responses=ROUTER_ROOT_RESPONSE,
+)
+class RouterRootView(APIView):
+    """Like DRF's DefaultRouter root: `{"users": <url>, "api-keys": <url>, "tasks": <url>}`."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        return Response({key: drf_reverse(name, request=request) for key, name in ROUTES.items()})

@@ -6,7 +6,6 @@ Password change: old password required, validated, other sessions logged out.
 """
 
 import email
-import socket
 from datetime import timedelta
 
 import pytest
@@ -15,7 +14,7 @@ from django.core import mail
 from django.utils import timezone
 
 from tests.factories import DEFAULT_PASSWORD, UserFactory
-from tests.support.worker import wait_until
+from tests.support.worker import free_port, wait_until
 from tests.users.conftest import bearer, login
 from tests.users.lifecycle import token_from, token_in
 from tests.users.test_authentication import assert_401
@@ -173,12 +172,6 @@ def text_part(envelope) -> str:
         for part in message.walk()
         if part.get_content_type() == "text/plain"
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
