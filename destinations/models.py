@@ -110,6 +110,18 @@ class Destination(BaseModel):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # Every claim reads these few rows: destinations whose breaker tripped, and the
+            # active ones with a rate limit or FIFO. Without them each claim scans the table.
+            models.Index(
+                fields=["id"], name="dest_breaker_tripped_idx", condition=Q(breaker_trips__gt=0)
+            ),
+            models.Index(
+                fields=["id"],
+                name="dest_controlled_idx",
+                condition=Q(is_active=True) & (Q(fifo=True) | Q(rate_limit__isnull=False)),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.http_method} {self.url}"
