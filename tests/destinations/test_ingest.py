@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from accounts.models import Membership
 from destinations.fanout import events_fan_out
 from destinations.ingest import event_ingest
 from destinations.models import DeliveryLog, Event
@@ -13,6 +14,7 @@ from destinations.throttling import IngestRateThrottle
 from endpoints.services import api_key_create
 from tests.conftest import jwt_client
 from tests.destinations.factories import DestinationFactory
+from tests.factories import MembershipFactory
 from tests.support.metrics import metric_delta
 
 URL = "/api/v1/incoming-data/"
@@ -270,3 +272,17 @@ def test_it_keeps_unusual_but_valid_bodies_exactly_as_sent(account, raw):
     response = token_client(account).post(URL, raw, content_type="application/json")
     assert response.status_code == 200, response.content
     assert Event.objects.get().body.encode() == raw
+
+
+def test_an_account_bound_key_cannot_speak_for_another_account_of_its_owner(
+    account, admin_user, other_account
+):
+    # The key's owner administers both accounts, but the key is bound to `account` only: next to
+    # the other account's CL-X-TOKEN it is refused, and nothing lands in either account.
+    MembershipFactory(account=other_account, user=admin_user, role=Membership.Role.ADMIN)
+    _, raw = api_key_create(user=admin_user, name="k", account_id=account.pk, scopes=["ingest"])
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=raw, HTTP_CL_X_TOKEN=str(other_account.app_secret_token))
+    response = client.post(URL, {"a": 1}, format="json")
+    assert response.status_code == 403
+    assert not Event.objects.exists()
