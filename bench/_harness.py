@@ -94,6 +94,9 @@ def bench_env(name: str = "bench", extra: dict | None = None) -> dict:
             "API_KEY_THROTTLE_RATE": UNTHROTTLED,
             "ANON_TASKS_THROTTLE_RATE": UNTHROTTLED,
             "INGEST_THROTTLE_RATE": "none",
+            # No access log for either server: writing one line per request to the bench log
+            # slowed the reference app down by half over a run, and measured the log, not the app.
+            "WEB_ACCESS_LOG": "",
         }
     )
     env.pop("TEST_DATABASE_NAME", None)
