@@ -1,7 +1,7 @@
 """Ingest endpoint: `POST /incoming-data/` (canonical) and `POST /server/incoming_data/` (seed 003).
 
 The request path is small on purpose: resolve the caller (`IngestCallerPermission`), check the
-headers and the body, store the event (`destinations.ingest.event_ingest`). The fan-out and the
+headers and the body, store the event (`destinations.pipeline.ingest.event_ingest`). The fan-out and the
 deliveries are the worker's.
 """
 
@@ -16,10 +16,10 @@ from rest_framework.views import APIView
 from backend.common.exceptions import PayloadTooLarge
 from backend.common.schema import compat_schema
 from destinations import metrics
-from destinations.event_types import validate_ingest_event_type
-from destinations.ingest import event_ingest
-from destinations.payloads import PayloadError, parse_ingest_body
 from destinations.permissions import IngestCallerPermission
+from destinations.pipeline.event_types import validate_ingest_event_type
+from destinations.pipeline.ingest import event_ingest
+from destinations.pipeline.payloads import PayloadError, parse_ingest_body
 from destinations.serializers import IngestResponseSerializer
 from destinations.throttling import IngestRateThrottle
 from endpoints.permissions import ApiKeyScopePermission

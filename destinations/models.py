@@ -15,8 +15,8 @@ from django.db.models import Q
 
 from accounts.models import Account
 from backend.common.models import BaseModel
-from destinations.event_types import validate_event_types
-from destinations.rules import validate_rule
+from destinations.pipeline.event_types import validate_event_types
+from destinations.pipeline.rules import validate_rule
 from destinations.validators import validate_headers, validate_safe_url
 
 SIGNING_SECRET_PREFIX = "whsec_"

@@ -4,10 +4,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from backend.common.serializers import StrictSerializer
-from destinations.event_types import validate_event_types
 from destinations.models import MAX_RATE_LIMIT, DeliveryAttempt, DeliveryLog, Destination
-from destinations.payloads import payload_for_api
-from destinations.rules import validate_rule
+from destinations.pipeline.event_types import validate_event_types
+from destinations.pipeline.payloads import payload_for_api
+from destinations.pipeline.rules import validate_rule
 
 MAX_GRACE_SECONDS = 7 * 86400
 DEFAULT_GRACE_SECONDS = 86400

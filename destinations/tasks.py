@@ -25,7 +25,7 @@ def engine_start() -> None:
     global _engine
     if _engine is not None or not _engine_enabled():
         return
-    from destinations.engine import DeliveryEngine
+    from destinations.pipeline.engine import DeliveryEngine
 
     _engine = DeliveryEngine().start()
 
@@ -64,6 +64,6 @@ def _stop_in_worker(**kwargs) -> None:
 @shared_task(name="destinations.purge_old_events", ignore_result=True)
 def purge_old_events() -> int:
     """Retention (beat): deletes old events whose deliveries all finished, in bounded batches."""
-    from destinations.retention import events_purge
+    from destinations.pipeline.retention import events_purge
 
     return events_purge(batch_size=settings.EVENT_RETENTION_BATCH)

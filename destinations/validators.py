@@ -5,7 +5,7 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from destinations.ssrf import UnsafeDestinationError, validate_destination_url
+from destinations.pipeline.ssrf import UnsafeDestinationError, validate_destination_url
 
 # RFC 9110 token characters.
 HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$")

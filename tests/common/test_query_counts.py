@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Membership
-from destinations.fanout import events_fan_out
-from destinations.ingest import event_ingest
+from destinations.pipeline.fanout import events_fan_out
+from destinations.pipeline.ingest import event_ingest
 from endpoints.services import api_key_create, scheduled_task_create
 from tests.conftest import jwt_client
 from tests.destinations.factories import DestinationFactory

@@ -5,11 +5,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from destinations.claims import deliveries_claim
-from destinations.engine import delivery_attempt
 from destinations.models import DeliveryLog, Destination
-from destinations.outcomes import AttemptResult, outcomes_record
-from destinations.transports import HttpResult
+from destinations.pipeline.claims import deliveries_claim
+from destinations.pipeline.engine import delivery_attempt
+from destinations.pipeline.outcomes import AttemptResult, outcomes_record
+from destinations.pipeline.transports import HttpResult
 from tests.destinations.factories import DeliveryLogFactory, DestinationFactory
 
 Status = DeliveryLog.Status

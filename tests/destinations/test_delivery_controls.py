@@ -9,12 +9,12 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from destinations.claims import deliveries_claim
-from destinations.engine import delivery_attempt
-from destinations.fanout import events_fan_out
-from destinations.health import destination_disable
-from destinations.ingest import event_ingest
 from destinations.models import DeliveryLog, Destination, Event
+from destinations.pipeline.breaker import destination_disable
+from destinations.pipeline.claims import deliveries_claim
+from destinations.pipeline.engine import delivery_attempt
+from destinations.pipeline.fanout import events_fan_out
+from destinations.pipeline.ingest import event_ingest
 from destinations.throttling import IngestRateThrottle
 from tests.destinations.factories import DeliveryLogFactory, DestinationFactory
 

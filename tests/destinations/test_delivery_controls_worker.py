@@ -5,8 +5,8 @@ import json
 import pytest
 from standardwebhooks import Webhook
 
-from destinations.ingest import event_ingest
 from destinations.models import DeliveryLog
+from destinations.pipeline.ingest import event_ingest
 from destinations.services import destination_rotate_secret
 from tests.destinations.factories import DestinationFactory
 from tests.destinations.test_delivery_worker import WORKER_ENV, final_count

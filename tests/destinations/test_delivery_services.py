@@ -7,9 +7,9 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.models import Membership
-from destinations.engine import delivery_attempt
 from destinations.models import DeliveryAttempt, DeliveryLog, Destination
-from destinations.outcomes import parse_retry_after, retry_delay
+from destinations.pipeline.engine import delivery_attempt
+from destinations.pipeline.outcomes import parse_retry_after, retry_delay
 from destinations.services import delivery_logs_requeue
 from tests.destinations.factories import DeliveryLogFactory, DestinationFactory, EventFactory
 from tests.destinations.sink import verify_signature

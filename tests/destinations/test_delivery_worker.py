@@ -11,8 +11,8 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from destinations.ingest import event_ingest
 from destinations.models import DeliveryAttempt, DeliveryLog, Event
+from destinations.pipeline.ingest import event_ingest
 from destinations.services import destination_rotate_secret
 from tests.destinations.factories import DestinationFactory
 from tests.destinations.sink import verify_signature

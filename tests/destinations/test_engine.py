@@ -6,10 +6,10 @@ import json
 import pytest
 from django.db import OperationalError
 
-from destinations import engine as engine_module
-from destinations.engine import DeliveryEngine
-from destinations.ingest import event_ingest
 from destinations.models import DeliveryLog
+from destinations.pipeline import engine as engine_module
+from destinations.pipeline.engine import DeliveryEngine
+from destinations.pipeline.ingest import event_ingest
 from tests.destinations.factories import DestinationFactory
 from tests.support.worker import wait_until
 

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from destinations.event_types import (
+from destinations.pipeline.event_types import (
     SYSTEM_DELIVERY_FAILED,
     SYSTEM_DESTINATION_DISABLED,
     subscribes,

@@ -7,9 +7,9 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.models import Membership
-from destinations.fanout import events_fan_out
-from destinations.ingest import event_ingest
 from destinations.models import DeliveryLog, Event
+from destinations.pipeline.fanout import events_fan_out
+from destinations.pipeline.ingest import event_ingest
 from destinations.throttling import IngestRateThrottle
 from endpoints.services import api_key_create
 from tests.conftest import jwt_client

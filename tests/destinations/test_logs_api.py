@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from destinations.engine import delivery_attempt
 from destinations.models import DeliveryAttempt, DeliveryLog
+from destinations.pipeline.engine import delivery_attempt
 from tests.destinations.factories import DeliveryLogFactory, DestinationFactory, EventFactory
 
 

@@ -7,7 +7,7 @@ import pytest
 from rest_framework.renderers import JSONRenderer
 
 from destinations.models import DeliveryLog
-from destinations.payloads import (
+from destinations.pipeline.payloads import (
     MAX_DEPTH,
     PayloadError,
     nesting_depth,

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from destinations.models import DeliveryAttempt, DeliveryLog, Event
-from destinations.retention import events_purge, events_purgeable, retention_cutoff
+from destinations.pipeline.retention import events_purge, events_purgeable, retention_cutoff
 from tests.destinations.factories import DeliveryLogFactory, DestinationFactory, EventFactory
 
 pytestmark = pytest.mark.django_db

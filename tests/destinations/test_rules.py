@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from destinations.payloads import parse_ingest_body
-from destinations.rules import MAX_CONDITIONS, MAX_DEPTH, MAX_SIZE, matches, validate_rule
+from destinations.pipeline.payloads import parse_ingest_body
+from destinations.pipeline.rules import MAX_CONDITIONS, MAX_DEPTH, MAX_SIZE, matches, validate_rule
 
 PAYLOAD = parse_ingest_body(
     b"""{

@@ -8,7 +8,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from destinations.models import generate_signing_secret
-from destinations.signing import secret_key, sign, signature
+from destinations.pipeline.signing import secret_key, sign, signature
 from tests.destinations.sink import verify_signature
 
 BODY = '{"z": 1, "a": 1e400, "s": "\\ud800", "é": "☕"}'.encode()

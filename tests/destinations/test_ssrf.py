@@ -2,9 +2,9 @@
 
 import pytest
 
-from destinations.engine import delivery_attempt
 from destinations.models import DeliveryAttempt, DeliveryLog, Destination
-from destinations.ssrf import UnsafeDestinationError, validate_destination_url
+from destinations.pipeline.engine import delivery_attempt
+from destinations.pipeline.ssrf import UnsafeDestinationError, validate_destination_url
 from tests.destinations.factories import DeliveryLogFactory, DestinationFactory
 
 UNSAFE_URLS = [

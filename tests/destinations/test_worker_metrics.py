@@ -2,8 +2,8 @@
 
 import pytest
 
-from destinations.ingest import event_ingest
 from destinations.models import DeliveryLog
+from destinations.pipeline.ingest import event_ingest
 from tests.destinations.factories import DestinationFactory
 from tests.support.metrics import metric_value
 from tests.support.worker import wait_until

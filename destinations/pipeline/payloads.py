@@ -5,7 +5,7 @@
   TEXT column and sending `text.encode()` relays exactly what the sender sent (key order, spacing,
   number spelling). PostgreSQL TEXT accepts every such string: the only character it refuses is
   NUL, and a raw NUL can never be in valid JSON (the escape `\\u0000` is six ASCII characters).
-- `data`: the parsed object, for `destinations.rules.matches` only. Integers are `int`, other
+- `data`: the parsed object, for `destinations.pipeline.rules.matches` only. Integers are `int`, other
   numbers `Decimal` (so `12345678901234567890.123456789` and `1e400` keep their value); strings
   may hold lone surrogates (`"\\ud800"`) and NUL characters. Never write `data` to a `jsonb`
   column (PostgreSQL refuses `\\u0000` and such numbers there) or send it: relay `text`.

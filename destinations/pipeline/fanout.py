@@ -20,10 +20,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from backend.common.db import skip_locked
-from destinations.event_types import subscribes
 from destinations.models import DeliveryLog, Destination, Event
-from destinations.payloads import PayloadError, parse_ingest_body
-from destinations.rules import matches
+from destinations.pipeline.event_types import subscribes
+from destinations.pipeline.payloads import PayloadError, parse_ingest_body
+from destinations.pipeline.rules import matches
 
 Status = DeliveryLog.Status
 

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
 
-from destinations.rules import json_kind
+from destinations.pipeline.rules import json_kind
 
 EVENT_TYPE_MAX_LENGTH = 100
 EVENT_TYPES_MAX_ENTRIES = 50

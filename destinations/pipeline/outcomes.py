@@ -22,12 +22,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from destinations import metrics
-from destinations.claims import DeliveryJob
-from destinations.event_types import SYSTEM_DELIVERY_FAILED, is_system_event_type
-from destinations.health import destinations_health_record
-from destinations.ingest import system_event_emit
 from destinations.models import DeliveryAttempt, DeliveryLog
-from destinations.transports import HttpResult, send
+from destinations.pipeline.breaker import destinations_health_record
+from destinations.pipeline.claims import DeliveryJob
+from destinations.pipeline.event_types import SYSTEM_DELIVERY_FAILED, is_system_event_type
+from destinations.pipeline.ingest import system_event_emit
+from destinations.pipeline.transports import HttpResult, send
 
 logger = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from urllib3.util import connection as connection_util
 
-from destinations.signing import sign
-from destinations.ssrf import UnsafeDestinationError, resolve_safe_address
+from destinations.pipeline.signing import sign
+from destinations.pipeline.ssrf import UnsafeDestinationError, resolve_safe_address
 
 RESPONSE_BODY_KEEP_BYTES = 4096
 # Read at most this much of a response; a smaller body is read whole so the connection is reused.

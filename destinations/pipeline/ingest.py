@@ -13,8 +13,8 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from destinations.event_types import validate_product_event_type
 from destinations.models import Event
+from destinations.pipeline.event_types import validate_product_event_type
 
 
 def new_event_id() -> str:

@@ -22,13 +22,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Membership
-from destinations.event_types import SYSTEM_DESTINATION_DISABLED
-from destinations.ingest import system_event_emit
 from destinations.models import DeliveryAttempt, Destination
+from destinations.pipeline.event_types import SYSTEM_DESTINATION_DISABLED
+from destinations.pipeline.ingest import system_event_emit
 from destinations.services import hold_pending_logs
 
 if TYPE_CHECKING:  # outcomes imports this module
-    from destinations.outcomes import AttemptResult
+    from destinations.pipeline.outcomes import AttemptResult
 
 logger = logging.getLogger(__name__)
 

@@ -27,9 +27,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from destinations.claims import deliveries_claim
-from destinations.fanout import events_fan_out
-from destinations.outcomes import AttemptResult, attempt_send, outcomes_record
+from destinations.pipeline.claims import deliveries_claim
+from destinations.pipeline.fanout import events_fan_out
+from destinations.pipeline.outcomes import AttemptResult, attempt_send, outcomes_record
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ Two checks share one rule set:
 - `validate_destination_url(url)` at create/update: scheme, URL shape, host form, and every address
   the host resolves to must be public.
 - `resolve_safe_address(host, port)` at delivery time, called by the outbound HTTP connection
-  itself (destinations/transports.py), so the socket connects to the very address that was vetted
+  itself (destinations/pipeline/transports.py), so the socket connects to the very address that was vetted
   and a DNS answer that changed since creation (DNS rebinding) cannot slip through.
 
 `DESTINATION_ALLOWED_HOSTS` (hostnames or IPs) exempts hosts, e.g. a local sink in tests.
