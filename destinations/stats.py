@@ -122,7 +122,7 @@ def _attempt_figures(
             )
             .order_by()
         )
-        buckets = {row["start"]: row for row in rows}
+        buckets: dict[datetime, dict[str, Any]] = {row["start"]: dict(row) for row in rows}
         latency = {name: _number(totals[name]) for name in PERCENTILES}
         return {"total": totals["total"], "success": totals["success"]}, latency, buckets
     # Other databases (the embedded SQLite default) have no percentile aggregate: the window's
