@@ -130,8 +130,18 @@ def stats_panel_context(destination: Destination, window_name: str | None) -> di
         window_name = DEFAULT_WINDOW
     stats = destination_stats(destination=destination, window_name=window_name)
     rate = stats["attempts"]["success_rate"]
+    moments = {
+        "since": stats["since"],
+        "until": stats["until"],
+        "last_success": (stats["last_success"] or {}).get("at"),
+        "last_failure": (stats["last_failure"] or {}).get("at"),
+        "open_until": stats["breaker"]["open_until"],
+        "oldest_due": stats["backlog"]["oldest_due_at"],
+    }
     return {
         "stats": stats,
+        # Datetimes for the template's `date` filter (the stats body holds ISO strings).
+        "stats_times": {k: v and datetime.fromisoformat(v) for k, v in moments.items()},
         "stats_chart": chart(stats),
         "stats_windows": list(WINDOWS),
         "stats_success_percent": None if rate is None else f"{rate * 100:.1f}",

@@ -80,7 +80,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='deliveryattempt',
-            index=models.Index(fields=['destination_id', 'started_at'], include=('outcome', 'duration_ms', 'status_code'), name='dest_attempt_dest_time_idx'),
+            index=models.Index(fields=['destination_id', 'started_at', 'outcome', 'duration_ms', 'status_code'], name='dest_attempt_dest_time_idx'),
         ),
         migrations.AddIndex(
             model_name='deliveryattempt',
@@ -88,7 +88,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='deliverylog',
-            index=models.Index(fields=['destination', 'received_timestamp'], include=('status', 'attempts'), name='dest_log_dest_recv_idx'),
+            index=models.Index(fields=['destination', 'received_timestamp', 'status', 'attempts'], name='dest_log_dest_recv_idx'),
         ),
         migrations.AddIndex(
             model_name='deliverylog',
