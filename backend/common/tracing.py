@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 ENDPOINT_VAR = "OTEL_EXPORTER_OTLP_ENDPOINT"
 DEFAULT_SERVICE_NAME = "webhook-backend"
+DEFAULT_EXCLUDED_URLS = "/health/,/api/health/,/api/v1/health/,/metrics,/prometheus/metrics"
 _enabled = False
 
 
@@ -62,7 +63,10 @@ def _instrument_libraries() -> None:
     from opentelemetry.instrumentation.requests import RequestsInstrumentor
     from opentelemetry.instrumentation.sqlite3 import SQLite3Instrumentor
 
-    DjangoInstrumentor().instrument()
+    # Probes and scrapes (every few seconds) would drown the traces that matter; the SDK's
+    # OTEL_PYTHON_DJANGO_EXCLUDED_URLS replaces this default when set.
+    excluded = os.environ.get("OTEL_PYTHON_DJANGO_EXCLUDED_URLS") or DEFAULT_EXCLUDED_URLS
+    DjangoInstrumentor().instrument(excluded_urls=excluded)
     CeleryInstrumentor().instrument()  # type: ignore[no-untyped-call]  # untyped upstream
     # psycopg2-binary provides the psycopg2 module under another distribution name.
     Psycopg2Instrumentor().instrument(skip_dep_check=True)

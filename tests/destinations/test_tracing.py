@@ -144,6 +144,9 @@ def test_one_trace_from_ingest_through_each_attempt(
         assert by_destination[(second.pk, 1)]["http.response.status_code"] == 503
         assert by_destination[(second.pk, 1)]["webhook.outcome"] == "retry"
         assert by_destination[(second.pk, 2)]["webhook.outcome"] == "success"
+        # The readiness probes (/health/) that started the server are not traced.
+        servers = [s for s in otlp_receiver.spans() if s["kind"] == SERVER_KIND]
+        assert servers and not [s for s in servers if "health" in str(s)], servers
         # Each request's traceparent names the attempt span or the HTTP client span inside it.
         attempt_ids = {s["span_id"] for s in attempts}
         inner_ids = {s["span_id"] for s in spans if s["parent_span_id"] in attempt_ids}
