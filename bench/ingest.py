@@ -10,6 +10,10 @@ product, ... (`--rounds 3`); the summary gives medians and the ratio product/ref
 Also measured: `GET /api/` on the product server (touches nothing: the framework floor), and with
 `--with-jwt` the seed 003 call (CL-X-TOKEN + `Authorization: Bearer <JWT of a member>`).
 
+`--tracing` adds a second product server with OpenTelemetry on (`OTEL_EXPORTER_OTLP_ENDPOINT`
+pointing at a local OTLP/HTTP sink of this bench that answers and discards), in every round
+beside the others: tracing on vs off (target: on costs at most 10 %).
+
 `--configs 2x1,2x4,3x1,4x1` (workers x threads) measures product gunicorn configurations instead,
 each in every round beside the reference (at `--workers`/`--threads`), to choose the Procfile's.
 Run: `make bench BENCH_ARGS="ingest --duration 20"`.
@@ -18,9 +22,12 @@ Run: `make bench BENCH_ARGS="ingest --duration 20"`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import statistics
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from bench import _harness as h
 from bench._wrk import measure, wrk_path
@@ -74,6 +81,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     opt("--warmup", 2.0, float, "seconds of load per server before the rounds")
     opt("--floor-rounds", 1, int, "runs of GET /api/")
     opt("--with-jwt", False, bool, "also CL-X-TOKEN + a member's Bearer JWT")
+    opt("--tracing", False, bool, "also a product server with tracing on (local OTLP sink)")
     opt("--configs", "", str, "product gunicorn workers x threads to compare, e.g. 2x1,2x4,3x1")
     args, _ = parser.parse_known_args(argv)
     return args
@@ -126,13 +134,54 @@ def summary(label: str, runs: list, ref_runs: list, note: str) -> str:
     )
 
 
+@contextlib.contextmanager
+def otlp_sink():
+    """A local OTLP/HTTP endpoint that accepts every export and keeps nothing (an empty body is
+    an empty ExportTraceServiceResponse); yields its base URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def run_compare(runner: Runner, args: argparse.Namespace, note: str) -> None:
-    with (
-        runner.start_reference() as reference,
-        h.start_gunicorn(runner.env, workers=args.workers, threads=args.threads) as product,
-    ):
+    with contextlib.ExitStack() as stack:
+        reference = stack.enter_context(runner.start_reference())
+        product = stack.enter_context(
+            h.start_gunicorn(runner.env, workers=args.workers, threads=args.threads)
+        )
         cases = [("reference", reference.base_url, runner.headers),
                  ("ingest", product.base_url, runner.headers)]  # fmt: skip
+        if args.tracing:
+            traced_env = {
+                **runner.env,
+                "OTEL_EXPORTER_OTLP_ENDPOINT": stack.enter_context(otlp_sink()),
+            }
+            traced = stack.enter_context(
+                h.start_gunicorn(
+                    traced_env,
+                    workers=args.workers,
+                    threads=args.threads,
+                    log_name="bench-gunicorn-tracing",
+                )
+            )
+            cases.append(("ingest+tracing", traced.base_url, runner.headers))
         if args.with_jwt:
             cases.append(("ingest+jwt", product.base_url, runner.jwt_headers))
         for _, base_url, headers in cases:
@@ -156,6 +205,14 @@ def run_compare(runner: Runner, args: argparse.Namespace, note: str) -> None:
     for label in runs:
         if label != "reference":
             print(summary(label, runs[label], runs["reference"], note), flush=True)
+    if "ingest+tracing" in runs:
+        on = statistics.median(r.rps for r in runs["ingest+tracing"])
+        off = statistics.median(r.rps for r in runs["ingest"])
+        print(
+            f"tracing on {h.num(on)} req/s vs off {h.num(off)} req/s: ratio on/off "
+            f"{h.ratio(on, off):.2f} (target >= 0.90; off vs the reference: see the ingest line)",
+            flush=True,
+        )
     if floors:
         floor = statistics.median(r.rps for r in floors)
         ingest = statistics.median(r.rps for r in runs["ingest"])
@@ -194,6 +251,7 @@ def run_configs(runner: Runner, args: argparse.Namespace, note: str) -> None:
 def run(argv: list[str]) -> None:
     args = parse(argv)
     env = h.bench_env("bench", {"INGEST_THROTTLE_RATE": "none"})
+    env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)  # off unless --tracing (its own server)
     print(f"bench database: {env['DATABASE_URL'].split('@')[-1]}", flush=True)
     h.prepare_database(env)
     creds = h.django_eval(env, SETUP)

@@ -6,6 +6,7 @@ change or delete); a failed or held log is retried through the same service as t
 
 from django.contrib import admin, messages
 
+from destinations.admin_stats import stats_panel_context
 from destinations.models import DeliveryAttempt, DeliveryLog, Destination, Event
 from destinations.services import delivery_logs_requeue
 
@@ -39,6 +40,15 @@ class DestinationAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
+    # Operators: the stats panel and chart on the change page (destinations/admin_stats.py).
+    change_form_template = "admin/destinations/destination/change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        destination = self.get_object(request, object_id)
+        if destination is not None:
+            window = request.GET.get("stats_window")
+            extra_context = {**(extra_context or {}), **stats_panel_context(destination, window)}
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(Event)

@@ -144,6 +144,8 @@ class Event(models.Model):
     fanned_out_at = models.DateTimeField(null=True, blank=True)
     # An operational (system.*) event names the destination it is about: it never goes there.
     about_destination_id = models.BigIntegerField(null=True, blank=True)
+    # W3C trace context of the ingest request (tracing on): each delivery joins that trace.
+    traceparent = models.CharField(max_length=55, null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -253,6 +255,18 @@ class DeliveryLog(BaseModel):
                 name="dest_log_fifo_head_idx",
                 condition=Q(status__in=["pending", "in_progress"]),
             ),
+            # Destination stats: its logs by status over a window (the trailing columns make it
+            # an index-only scan on PostgreSQL; not INCLUDE, which SQLite warns about).
+            models.Index(
+                fields=["destination", "received_timestamp", "status", "attempts"],
+                name="dest_log_dest_recv_idx",
+            ),
+            # Destination stats: its backlog (due pending logs, the oldest first).
+            models.Index(
+                fields=["destination", "next_attempt_at"],
+                name="dest_log_dest_due_idx",
+                condition=Q(status="pending"),
+            ),
         ]
         constraints = [
             # Fan-out runs at least once: a second run must not create a second log.
@@ -278,6 +292,9 @@ class DeliveryAttempt(models.Model):
         FAILED = "failed", "Failed permanently"
 
     log = models.ForeignKey(DeliveryLog, on_delete=models.CASCADE, related_name="attempt_set")
+    # Denormalized from log.destination for the stats' window queries. Filled by the database
+    # (a trigger on insert, migration 0005), so no writer of attempts has to know about it.
+    destination_id = models.BigIntegerField(null=True, blank=True, editable=False)
     attempt_number = models.PositiveIntegerField()
     started_at = models.DateTimeField()
     duration_ms = models.PositiveIntegerField(default=0)
@@ -291,6 +308,17 @@ class DeliveryAttempt(models.Model):
         indexes = [
             # Attempts of one log in order (log detail, admin inline).
             models.Index(fields=["log", "id"], name="dest_attempt_log_idx"),
+            # Destination stats: a destination's attempts over a window (the trailing columns
+            # make it an index-only scan on PostgreSQL).
+            models.Index(
+                fields=["destination_id", "started_at", "outcome", "duration_ms", "status_code"],
+                name="dest_attempt_dest_time_idx",
+            ),
+            # Destination stats: its last success and last failure (newest of one outcome).
+            models.Index(
+                fields=["destination_id", "outcome", "-started_at"],
+                name="dest_attempt_dest_outcome_idx",
+            ),
         ]
 
     def __str__(self) -> str:

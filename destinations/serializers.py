@@ -202,3 +202,79 @@ class IngestResponseSerializer(serializers.Serializer):
     message = serializers.CharField()
     event_id = serializers.CharField()
     duplicate = serializers.BooleanField(required=False)
+
+
+# --- Operators (SPEC section 13) ---------------------------------------------------------------
+
+
+class StatsQuerySerializer(serializers.Serializer):
+    window = serializers.ChoiceField(choices=["1h", "24h", "7d"], default="24h", required=False)
+
+
+class _StatsDeliveriesSerializer(serializers.Serializer):
+    success = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    retrying = serializers.IntegerField(help_text="Unfinished logs that already had an attempt.")
+    pending = serializers.IntegerField(help_text="Logs not attempted yet (or their first one).")
+    held = serializers.IntegerField()
+
+
+class _StatsAttemptsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    success = serializers.IntegerField()
+    failure = serializers.IntegerField()
+    success_rate = serializers.FloatField(allow_null=True, help_text="0.0-1.0; null: none.")
+
+
+class _StatsLatencySerializer(serializers.Serializer):
+    p50 = serializers.FloatField(allow_null=True)
+    p95 = serializers.FloatField(allow_null=True)
+    p99 = serializers.FloatField(allow_null=True)
+
+
+class _StatsLastSuccessSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    status_code = serializers.IntegerField(allow_null=True)
+
+
+class _StatsLastFailureSerializer(_StatsLastSuccessSerializer):
+    error = serializers.CharField(allow_blank=True)
+
+
+class _StatsBreakerSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=["closed", "open", "half_open"])
+    open_until = serializers.DateTimeField(allow_null=True)
+    trips = serializers.IntegerField()
+
+
+class _StatsBacklogSerializer(serializers.Serializer):
+    due = serializers.IntegerField(help_text="Pending logs whose next attempt is due.")
+    oldest_due_at = serializers.DateTimeField(allow_null=True)
+
+
+class _StatsBucketSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    success = serializers.IntegerField()
+    failure = serializers.IntegerField()
+    p95_ms = serializers.FloatField(allow_null=True)
+
+
+class DestinationStatsSerializer(serializers.Serializer):
+    """The stats body (documentation only: the selector builds it)."""
+
+    window = serializers.ChoiceField(choices=["1h", "24h", "7d"])
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    deliveries = _StatsDeliveriesSerializer(help_text="Logs of events received in the window.")
+    attempts = _StatsAttemptsSerializer(help_text="Attempts made in the window.")
+    latency_ms = _StatsLatencySerializer(help_text="Of the window's attempts with an answer.")
+    last_success = _StatsLastSuccessSerializer(allow_null=True)
+    last_failure = _StatsLastFailureSerializer(allow_null=True)
+    breaker = _StatsBreakerSerializer()
+    backlog = _StatsBacklogSerializer()
+    series = _StatsBucketSerializer(many=True, help_text="One bucket per hour (per day for 7d).")
+
+
+class TestPingOutputSerializer(serializers.Serializer):
+    event_id = serializers.CharField()
+    log_id = serializers.IntegerField()

@@ -16,7 +16,9 @@ from django.utils import timezone
 
 from accounts.models import Account
 from destinations.caching import logs_version_bump
-from destinations.models import DeliveryLog, Destination, generate_signing_secret
+from destinations.models import DeliveryLog, Destination, Event, generate_signing_secret
+from destinations.pipeline.event_types import SYSTEM_TEST
+from destinations.pipeline.ingest import new_event_id
 
 logger = logging.getLogger(__name__)
 
@@ -203,3 +205,35 @@ def delivery_logs_replay(
     if destination_id is not None:
         logs = logs.filter(destination_id=destination_id)
     return delivery_logs_requeue(logs=logs)
+
+
+class DestinationDisabled(Exception):
+    """A test ping to a disabled destination: nothing would be sent."""
+
+
+@transaction.atomic
+def destination_test_ping(*, destination: Destination) -> DeliveryLog:
+    """Stores a `system.test` event and its one log for `destination`, already fanned out (so it
+    goes to that destination only); the delivery engines send it like any delivery."""
+    destination = Destination.objects.select_for_update().get(pk=destination.pk)
+    if not destination.is_active:
+        raise DestinationDisabled
+    now = timezone.now()
+    event = Event(
+        account_id=destination.account_id,
+        event_id=new_event_id(),
+        event_type=SYSTEM_TEST,
+        received_at=now,
+        fanned_out_at=now,
+    )
+    event.payload = {"destination_id": destination.pk, "sent_at": now.isoformat()}
+    event.save(force_insert=True)
+    log = DeliveryLog.objects.create(
+        event=event,
+        destination=destination,
+        account_id=destination.account_id,
+        status=Status.PENDING,
+        next_attempt_at=now,
+        received_timestamp=now,
+    )
+    return log

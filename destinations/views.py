@@ -31,10 +31,14 @@ from destinations.serializers import (
     DeliveryLogSerializer,
     DestinationInputSerializer,
     DestinationOutputSerializer,
+    DestinationStatsSerializer,
     ReplayInputSerializer,
     ReplayOutputSerializer,
     RotateSecretInputSerializer,
+    StatsQuerySerializer,
+    TestPingOutputSerializer,
 )
+from destinations.stats import destination_stats
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +182,61 @@ class DestinationViewSet(viewsets.GenericViewSet):
             grace_seconds=serializer.validated_data["grace_seconds"],
         )
         return self._render(destination, membership)
+
+    @extend_schema(
+        summary="Delivery stats of a destination over a window (members)",
+        description=(
+            "Deliveries by outcome (logs of the events received in the window), attempt counts, "
+            "success rate and latency percentiles (attempts made in the window), the last "
+            "success and failure, the circuit breaker, the backlog, and a series for a chart: "
+            "one bucket per hour (per day for `7d`)."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "window", OpenApiTypes.STR, enum=["1h", "24h", "7d"], description="Default 24h."
+            )
+        ],
+        responses={200: DestinationStatsSerializer, **ERROR_RESPONSES},
+    )
+    @action(detail=True, methods=["get"])
+    def stats(self, request, pk=None):
+        destination, _membership = self._object_and_membership()
+        query = StatsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(
+            destination_stats(destination=destination, window_name=query.validated_data["window"])
+        )
+
+    @extend_schema(
+        summary="Send a test ping (a signed system.test event) to this destination (Admins)",
+        description=(
+            "Stores a `system.test` event (payload `destination_id`, `sent_at`) with one log for "
+            "this destination only; the delivery engines send it like any delivery."
+        ),
+        request=None,
+        responses={
+            202: TestPingOutputSerializer,
+            409: OpenApiResponse(description="The destination is disabled"),
+            **ERROR_RESPONSES,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def test(self, request, pk=None):
+        destination, membership = self._object_and_membership()
+        require_admin(membership, "send test pings")
+        try:
+            log = services.destination_test_ping(destination=destination)
+        except services.DestinationDisabled:
+            raise DestinationDisabledError from None
+        return Response(
+            {"event_id": log.event.event_id, "log_id": log.pk}, status=status.HTTP_202_ACCEPTED
+        )
+
+
+class DestinationDisabledError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The destination is disabled: enable it to send a test ping."
+    default_code = "destination_disabled"
 
 
 # --- Logs ----------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = 9808
 _server = None
+_registry = None
 _report: tuple[int, str, object, object, object] | tuple[int, str, object, object] | None = None
 
 
@@ -54,7 +55,7 @@ def _is_worker_command() -> bool:
 def prepare_process(**kwargs: object) -> None:
     """Picks this worker's metrics mode and starts serving, before Django and the task modules
     are imported (so before any metric exists) and before the pool forks its children."""
-    global _server, _report
+    global _server, _report, _registry
     if not _is_worker_command() or _server is not None:
         return
     port = metrics_port()
@@ -69,29 +70,38 @@ def prepare_process(**kwargs: object) -> None:
     addr = env.str("CELERY_METRICS_ADDR", default="127.0.0.1")
     from prometheus_client import start_http_server
 
+    registry = prometheus.multiprocess_registry(directory)
     try:
         # Bound before the directory is cleared: a second worker given the same port (and so the
         # same default directory) must not wipe the counts of the one already serving them.
-        _server, _thread = start_http_server(
-            port, addr=addr, registry=prometheus.multiprocess_registry(directory)
-        )
+        _server, _thread = start_http_server(port, addr=addr, registry=registry)
     except OSError as exc:
         # Deliveries matter more than their metrics: the worker runs on, loudly unobserved.
         prometheus.use_single_process()
         _report = (logging.ERROR, "Worker metrics not served on %s:%s: %s", addr, port, exc)
         return
     prometheus.reset_multiproc_dir(directory)
+    _registry = registry
     _report = (logging.INFO, "Worker metrics served at http://%s:%s/metrics", addr, port)
 
 
 def report(**kwargs: object) -> None:
-    """Logs the outcome once the worker's logging is set up (it is not yet in prepare_process)."""
+    """Logs the outcome once the worker's logging is set up (it is not yet in prepare_process),
+    and adds the collectors of `WORKER_METRICS_COLLECTORS` (Django is set up by now): values read
+    at scrape time in this main process, such as the pipeline's backlog gauges."""
     if _report is not None:
         logger.log(*_report)
+    if _registry is not None:
+        from django.conf import settings
+        from django.utils.module_loading import import_string
+
+        for path in getattr(settings, "WORKER_METRICS_COLLECTORS", []):
+            _registry.register(import_string(path)())
 
 
 def stop_server(**kwargs: object) -> None:
-    global _server
+    global _server, _registry
+    _registry = None
     if _server is not None:
         _server.shutdown()
         _server.server_close()

@@ -74,3 +74,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS.setdefault(
         "polling_interval", env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.05)
     )
+
+# Operators (SPEC section 13): the pipeline gauges (backlog, oldest due, open breakers) are read
+# from the database at most this often, whatever the scrape rate; the worker's metrics endpoint
+# serves them (extra collectors it registers once Django is set up).
+PIPELINE_GAUGES_MAX_AGE_SECONDS = env.float("PIPELINE_GAUGES_MAX_AGE_SECONDS", default=15.0)
+WORKER_METRICS_COLLECTORS = ["destinations.metrics.PipelineHealthCollector"]

@@ -55,6 +55,7 @@ class DeliveryJob:
     url: str
     headers: dict[str, str]
     signing_secrets: tuple[str, ...]
+    traceparent: str | None = None  # tracing hook: the event's trace context (Event.traceparent)
 
 
 def _caps(*, now: datetime) -> tuple[dict[int, int], set[int]]:
@@ -257,4 +258,5 @@ def _job(log: DeliveryLog, token: uuid.UUID, now: datetime) -> DeliveryJob:
         url=destination.url,
         headers=dict(destination.headers or {}),
         signing_secrets=signing_secrets(destination, now),
+        traceparent=log.event.traceparent,  # tracing hook
     )

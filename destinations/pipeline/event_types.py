@@ -31,6 +31,7 @@ PATTERN_SUFFIX = ".*"
 # The operational events the product emits (SPEC section 11).
 SYSTEM_DESTINATION_DISABLED = "system.destination.disabled"
 SYSTEM_DELIVERY_FAILED = "system.delivery.failed"
+SYSTEM_TEST = "system.test"  # a test ping, sent to the one destination that asked for it
 
 _EVENT_TYPE_RE = re.compile(rf"[A-Za-z0-9_.:\-]{{1,{EVENT_TYPE_MAX_LENGTH}}}")
 _ALLOWED_CHARACTERS = "A-Z a-z 0-9 _ . : -"

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from destinations.models import Event
 from destinations.pipeline.event_types import validate_product_event_type
+from destinations.pipeline.tracing import current_traceparent
 
 
 def new_event_id() -> str:
@@ -36,6 +37,7 @@ def event_ingest(
         event_type=event_type,
         body=body,
         received_at=timezone.now(),
+        traceparent=current_traceparent(),  # tracing hook: the event joins the request's trace
     )
     # Outside a transaction the INSERT commits by itself (one round trip); inside one (tests,
     # callers' atomic blocks) a savepoint keeps a duplicate from breaking the outer transaction.

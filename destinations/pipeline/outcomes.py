@@ -27,6 +27,7 @@ from destinations.pipeline.breaker import destinations_health_record
 from destinations.pipeline.claims import DeliveryJob
 from destinations.pipeline.event_types import SYSTEM_DELIVERY_FAILED, is_system_event_type
 from destinations.pipeline.ingest import system_event_emit
+from destinations.pipeline.tracing import attempt_headers, attempt_span
 from destinations.pipeline.transports import HttpResult, send
 
 logger = logging.getLogger(__name__)
@@ -108,16 +109,28 @@ def attempt_send(job: DeliveryJob) -> AttemptResult:
         return AttemptResult(job=job, outcome=HELD)
     started = timezone.now()
     clock = time.monotonic()
-    http = send(
-        method=job.method,
+    # --- tracing hook (begin): the attempt's span, and its traceparent on the request
+    with attempt_span(
+        traceparent=job.traceparent,
+        destination_id=job.destination_id,
+        attempt_number=job.attempt_number,
+        log_id=job.log_id,
+        event_id=job.msg_id,
         url=job.url,
-        headers=job.headers,
-        body=job.body,
-        msg_id=job.msg_id,
-        timestamp=int(started.timestamp()),
-        signing_secrets=job.signing_secrets,
-        event_type=job.event_type,
-    )
+        method=job.method,
+    ) as span:
+        http = send(
+            method=job.method,
+            url=job.url,
+            headers={**job.headers, **attempt_headers()},
+            body=job.body,
+            msg_id=job.msg_id,
+            timestamp=int(started.timestamp()),
+            signing_secrets=job.signing_secrets,
+            event_type=job.event_type,
+        )
+        span.record(status_code=http.status_code, outcome=classify(http)[0], error=http.error)
+    # --- tracing hook (end)
     duration = time.monotonic() - clock
     outcome, error = classify(http)
     if outcome == Outcome.RETRY and job.round_attempt >= len(settings.DELIVERY_RETRY_SCHEDULE):

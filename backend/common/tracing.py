@@ -1,0 +1,91 @@
+"""OpenTelemetry traces, off unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set (SPEC section 13).
+
+With the endpoint set, every process that sets up Django (web, Celery worker, management
+commands) exports spans over OTLP/HTTP (protobuf) to it, and Django requests, Celery tasks, SQL
+(psycopg2, sqlite3) and outgoing HTTP (requests, aiohttp client) are instrumented with the
+official opentelemetry-instrumentation packages. The SDK's own variables apply
+(`OTEL_SERVICE_NAME`, `OTEL_TRACES_SAMPLER`, `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_BSP_*`...).
+
+Off, nothing is imported and nothing is wrapped: `enabled()` is a module flag read, and the
+pipeline's hooks (destinations/pipeline/tracing.py) return at once. The batch span processor
+survives forks (gunicorn workers, Celery prefork children): the SDK restarts its thread in the
+child.
+"""
+
+import importlib.util
+import logging
+import os
+
+logger = logging.getLogger(__name__)
+
+ENDPOINT_VAR = "OTEL_EXPORTER_OTLP_ENDPOINT"
+DEFAULT_SERVICE_NAME = "webhook-backend"
+DEFAULT_EXCLUDED_URLS = "/health/,/api/health/,/api/v1/health/,/metrics,/prometheus/metrics"
+_enabled = False
+
+
+def enabled() -> bool:
+    """True once `setup()` turned tracing on in this process."""
+    return _enabled
+
+
+def configured() -> bool:
+    return bool(os.environ.get(ENDPOINT_VAR, "").strip())
+
+
+def setup() -> bool:
+    """Turns tracing on when configured (idempotent); call while Django sets up, before the WSGI
+    handler loads its middleware. Returns whether tracing is on."""
+    global _enabled
+    if _enabled or not configured():
+        return _enabled
+    from opentelemetry import trace
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    service = os.environ.get("OTEL_SERVICE_NAME") or DEFAULT_SERVICE_NAME
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service}))
+    # The exporter reads OTEL_EXPORTER_OTLP_ENDPOINT (+ /v1/traces) and its headers itself.
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    _instrument_libraries()
+    _enabled = True
+    logger.info("OpenTelemetry traces exported to %s", os.environ[ENDPOINT_VAR])
+    return True
+
+
+def _instrument_libraries() -> None:
+    from opentelemetry.instrumentation.celery import CeleryInstrumentor
+    from opentelemetry.instrumentation.django import DjangoInstrumentor
+    from opentelemetry.instrumentation.psycopg2 import Psycopg2Instrumentor
+    from opentelemetry.instrumentation.requests import RequestsInstrumentor
+    from opentelemetry.instrumentation.sqlite3 import SQLite3Instrumentor
+
+    # Probes and scrapes (every few seconds) would drown the traces that matter; the SDK's
+    # OTEL_PYTHON_DJANGO_EXCLUDED_URLS replaces this default when set.
+    excluded = os.environ.get("OTEL_PYTHON_DJANGO_EXCLUDED_URLS") or DEFAULT_EXCLUDED_URLS
+    DjangoInstrumentor().instrument(excluded_urls=excluded)
+    CeleryInstrumentor().instrument()  # type: ignore[no-untyped-call]  # untyped upstream
+    # psycopg2-binary provides the psycopg2 module under another distribution name.
+    Psycopg2Instrumentor().instrument(skip_dep_check=True)
+    SQLite3Instrumentor().instrument()
+    RequestsInstrumentor().instrument()
+    # The delivery engine's aiohttp client (the asyncio rewrite); absent before it lands.
+    if importlib.util.find_spec("aiohttp") is not None:
+        from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
+
+        AioHttpClientInstrumentor().instrument()
+
+
+def shutdown() -> None:
+    """Flushes the spans still queued (tests, short-lived commands)."""
+    if not _enabled:
+        return
+    from opentelemetry import trace
+
+    provider = trace.get_tracer_provider()
+    force_flush = getattr(provider, "force_flush", None)
+    if force_flush is not None:
+        force_flush()
