@@ -1,21 +1,25 @@
 """End-to-end delivery to a local sink that answers after `--delay-ms`: delivered/s, lost,
-duplicates, and the same N POSTs sent to the same sink by a plain asyncio client (the reference).
+duplicates, CPU ms and transactions per delivery, beside the least-work reference deliverer.
 
-For each delay (default `0,100`):
+For each delay (default `0,100`), `--rounds` alternating rounds (medians printed):
 - **bulk**: N events (default 5,000 at 0 ms, 2,000 otherwise) are inserted in one transaction as
   `Event` rows not fanned out yet; one Celery worker started as the Procfile does
   (`--concurrency 2`) fans them out and delivers them. Clock: from the commit to the last distinct
-  delivery. `--accounts K` splits them over K accounts with one destination each (one
+  delivery. Cost: CPU of the worker's process tree and of the bench database's PostgreSQL
+  backends, and committed transactions, from the insert until every log is final
+  (bench/_costs.py). `--accounts K` splits them over K accounts with one destination each (one
   destination alone is capped at DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION calls in flight; every
   DELIVERY_* variable in the environment reaches the worker). Lost = events never delivered
   within `--timeout`; duplicates = a webhook-id the sink saw twice (0 expected in a clean run).
 - **ingest** (0 ms by default, `--source ingest|bulk|both|auto`): the same N events posted through
   the product's ingest (gunicorn `-w 2`, 16 connections) while the worker delivers; lag = last
   distinct delivery − last accepted POST (target: within 2 s).
-- **reference**: bench._http_client (asyncio, keep-alive, 256 in flight) sends N POSTs to the same
-  sink: requests/s; ratio = product delivered/s ÷ reference requests/s.
+- **reference** (PostgreSQL): bench/_reference_deliverer.py delivers the same burst from the same
+  tables to the same sink with the least work (2 processes x 256 in flight, `UPDATE ... RETURNING`
+  claims, `unnest` writes), measured the same way, with the product's worker stopped; ratios =
+  product ÷ reference. On SQLite: a plain asyncio client sending N POSTs (no database).
 
-Run: `make bench BENCH_ARGS="delivery --delay-ms 100 --events 2000"`.
+Run: `make bench BENCH_ARGS="delivery --delay-ms 100 --events 2000 --rounds 3"`.
 """
 
 from __future__ import annotations
