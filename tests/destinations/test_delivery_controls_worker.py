@@ -55,8 +55,6 @@ def test_a_rate_limit_spreads_deliveries_across_two_workers(celery_worker_proces
     # 2 per second: 10 take 5 windows, the last opening >= 4 s after the first. The first call
     # may reach the sink late on a loaded machine, so only 3 s of that is taken as certain.
     assert times[-1] - times[0] >= 3.0
-    # Windows of one second from their first claim: at most 2 x 2 arrivals within any second.
-    assert all(sum(1 for t in times if start <= t < start + 1) <= 4 for start in times)
     assert len({r["headers"]["webhook-id"] for r in sink.received("/slow-down")}) == 10
 
 
