@@ -7,6 +7,8 @@ the insert until every log is final (see bench/_costs.py), with the deliverer st
 
 from __future__ import annotations
 
+import os
+import signal
 import statistics
 import subprocess
 import time
@@ -79,9 +81,6 @@ def start_reference(env: dict, account_ids: list[int], args) -> subprocess.Popen
 
 def stop_process(process: subprocess.Popen, timeout: float = 15) -> None:
     """SIGTERM the process group, SIGKILL it after `timeout` seconds."""
-    import os
-    import signal
-
     if process.poll() is not None:
         return
     os.killpg(process.pid, signal.SIGTERM)
