@@ -47,7 +47,10 @@ def test_a_worker_whose_connections_are_terminated_mid_burst_delivers_everything
     for n in range(EVENTS):
         event_ingest(account_id=account.pk, body=json.dumps({"n": n}))
 
-    env = {**WORKER_ENV, "DELIVERY_LEASE_SECONDS": "10", "DELIVERY_CONNECT_TIMEOUT": "5"}
+    # Held calls must not time out (read timeouts would trip the circuit and pause the
+    # destination): a read timeout longer than any hold, a lease past it.
+    env = {**WORKER_ENV, "DELIVERY_READ_TIMEOUT": "20", "DELIVERY_LEASE_SECONDS": "25",
+           "DELIVERY_CONNECT_TIMEOUT": "5"}  # fmt: skip
     worker = celery_worker_process(extra_env=env, concurrency=2)
     wait_until(
         lambda: final_count() >= 40 and len(sink.received("/pg")) > 40,

@@ -135,7 +135,10 @@ def test_it_loses_nothing_when_the_worker_is_killed(celery_worker_process, accou
     sink.default("/bulk", {"gate": gate})
     ingest_many(account, 500)
 
-    worker = celery_worker_process(extra_env=WORKER_ENV, beat=True, concurrency=4)
+    # Held calls must not time out before the kill (read timeouts would trip the circuit and
+    # pause the destination past the wait below): a read timeout longer than any hold.
+    env = {**WORKER_ENV, "DELIVERY_READ_TIMEOUT": "20", "DELIVERY_LEASE_SECONDS": "25"}
+    worker = celery_worker_process(extra_env=env, beat=True, concurrency=4)
     wait_until(
         lambda: final_count() >= 60 and len(sink.received("/bulk")) > 60,
         timeout=60,
