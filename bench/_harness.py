@@ -244,13 +244,15 @@ def start_celery_worker(
     beat: bool = False,
     pool: str | None = None,
     log_name: str = "bench-worker",
+    node_name: str = "",
 ) -> ServerProcess:
     """A Celery worker (optionally with embedded beat) under `env`, ready when it logs ' ready.'.
+    `node_name` (`-n`, default bench<pid>@%h) tells apart workers standing for two machines.
 
     It is its own process group (with its pool children): `kill_group` SIGKILLs all of it."""
     cmd = [PYTHON, "-m", "celery", "-A", "backend", "worker", "-l", "INFO",
            "--concurrency", str(concurrency), "--without-gossip", "--without-mingle",
-           "-n", f"bench{os.getpid()}@%h"]  # fmt: skip
+           "-n", node_name or f"bench{os.getpid()}@%h"]  # fmt: skip
     if pool:
         cmd += ["--pool", pool]
     if beat:

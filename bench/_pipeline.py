@@ -104,6 +104,20 @@ def _eval(env: dict, code: str, params, timeout: float = 120) -> dict | list:
     return h.django_eval(env, f"PARAMS = {json.dumps(json.dumps(params))}\n{code}", timeout)
 
 
+RATE_LIMIT = """
+from destinations.models import Destination
+
+params = json.loads(PARAMS)
+Destination.objects.filter(pk=params["id"]).update(rate_limit=params["rate"])
+print(json.dumps({}))
+"""
+
+
+def set_rate_limit(env: dict, destination_id: int, rate: int | None) -> None:
+    """Deliveries per second at most for one destination (None: no limit)."""
+    _eval(env, RATE_LIMIT, {"id": destination_id, "rate": rate})
+
+
 def reset(env: dict) -> None:
     h.django_eval(env, RESET)
 

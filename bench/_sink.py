@@ -5,7 +5,8 @@ that repeat an id already seen (duplicates), and the wall-clock time (time.time(
 with other processes on this machine) of the last new delivery. It answers each request after
 `delay_ms` (keep-alive), or never (`delay_ms=None`: a destination that hangs until the client's
 read timeout). One event loop serves any number of connections (thousands), so 256+ deliveries
-in flight are no problem.
+in flight are no problem. Per request path (one per destination) it also keeps the calls open at
+once (`max_open`, for per-destination caps) and arrival times (`max_in_window`, for rate limits).
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ class Sink:
             self.first_at = 0.0
             self.last_delivered_at = 0.0
             self.last_answer_at = 0.0  # any answer, a repeated id's too
+            # Per request path (one destination each): calls open now and at most, arrivals.
+            self.open_calls: dict[str, int] = {}
+            self.max_open: dict[str, int] = {}
+            self.arrivals: dict[str, list[float]] = {}
 
     def count(self, prefix: str = "") -> int:
         """Distinct ids answered (optionally only those starting with `prefix`)."""
@@ -47,6 +52,17 @@ class Sink:
             if not prefix:
                 return len(self.delivered)
             return sum(1 for i in self.delivered if i.startswith(prefix))
+
+    def max_in_window(self, path: str, seconds: float = 1.0) -> int:
+        """The most requests to `path` that arrived within any `seconds` of each other."""
+        with self._lock:
+            times = sorted(self.arrivals.get(path, []))
+        best, first = 0, 0
+        for last, at in enumerate(times):
+            while at - times[first] >= seconds:
+                first += 1
+            best = max(best, last - first + 1)
+        return best
 
     def wait_for(self, count: int, *, timeout: float, prefix: str = "") -> bool:
         """Waits until `count` distinct ids were answered; False at the timeout."""
@@ -107,6 +123,7 @@ class Sink:
                 except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
                     return
                 length, msg_id = 0, ""
+                path = head.split(b" ", 2)[1].decode("latin-1") if b" " in head else ""
                 for line in head.split(b"\r\n")[1:]:
                     name, _, value = line.partition(b":")
                     name = name.strip().lower()
@@ -116,7 +133,7 @@ class Sink:
                         msg_id = value.strip().decode("latin-1")
                 if length:
                     await reader.readexactly(length)
-                self._arrived(msg_id)
+                self._arrived(msg_id, path)
                 if self.delay is None:
                     await reader.read()  # hang: no answer until the client gives up
                     return
@@ -124,7 +141,7 @@ class Sink:
                     await asyncio.sleep(self.delay)
                 writer.write(RESPONSE)
                 await writer.drain()
-                self._answered(msg_id)
+                self._answered(msg_id, path)
         except (ConnectionError, asyncio.IncompleteReadError):
             return
         except asyncio.CancelledError:
@@ -132,9 +149,12 @@ class Sink:
         finally:
             writer.close()
 
-    def _arrived(self, msg_id: str) -> None:
+    def _arrived(self, msg_id: str, path: str) -> None:
         with self._lock:
             self.requests += 1
+            self.open_calls[path] = self.open_calls.get(path, 0) + 1
+            self.max_open[path] = max(self.max_open.get(path, 0), self.open_calls[path])
+            self.arrivals.setdefault(path, []).append(time.monotonic())
             if not self.first_at:
                 self.first_at = time.time()
             if msg_id in self.seen:
@@ -142,8 +162,9 @@ class Sink:
             else:
                 self.seen.add(msg_id)
 
-    def _answered(self, msg_id: str) -> None:
+    def _answered(self, msg_id: str, path: str) -> None:
         with self._lock:
+            self.open_calls[path] -= 1
             self.last_answer_at = time.time()
             if msg_id not in self.delivered:
                 self.delivered.add(msg_id)

@@ -1,8 +1,9 @@
 """A programmable HTTP sink on 127.0.0.1 (threaded http.server) that records what it receives.
 
 `SinkServer.script(path, [responses])` queues responses for a path, each a dict with `status`
-(default 200), `headers`, `body`, `delay` (seconds before answering), or `hang: True` (accept,
-read the request, never answer until the server stops). `SinkServer.default(path, response)`
+(default 200), `headers`, `body`, `delay` (seconds before answering), `gate` (a threading.Event:
+answer only once it is set, or the server stops), or `hang: True` (accept, read the request,
+never answer until the server stops). `SinkServer.default(path, response)`
 answers every unscripted request to the path so. Other requests get 200 "ok".
 """
 
@@ -50,6 +51,10 @@ class SinkServer:
                 if response.get("hang"):
                     sink._stopping.wait(30)
                     return
+                if response.get("gate") is not None:
+                    gate = response["gate"]
+                    while not gate.wait(0.1) and not sink._stopping.is_set():
+                        pass
                 if response.get("delay"):
                     sink._stopping.wait(response["delay"])
                 payload = response.get("body", b"ok")

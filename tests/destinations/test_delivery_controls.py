@@ -103,25 +103,24 @@ def test_a_filter_lets_through_only_matching_payloads(account):
 
 
 @pytest.mark.parametrize(
-    "rule",
+    ("rule", "message"),
     [
-        [],  # not an object
-        {"a": {"$regex": "x"}},  # unknown operator
-        {"a": {"$in": 3}},  # $in needs a list
-        {"$and": []},  # empty $and
-        {"$or": {"a": 1}},  # $or needs a list
-        {"$not": [1]},  # $not needs a rule
-        {"a": {"$exists": "yes"}},  # $exists needs a boolean
-        {"": 1},  # empty path
+        ([], "The filter must be a JSON object, got a list."),
+        ({"a": {"$regex": "x"}}, "filter.a.$regex: unknown operator $regex."),
+        ({"a": {"$in": 3}}, "filter.a.$in: $in needs a list of values, got a number."),
+        ({"$and": []}, "filter.$and: $and needs at least one rule."),
+        ({"$or": {"a": 1}}, "filter.$or: $or needs a list of rules, got an object."),
+        ({"$not": [1]}, "filter.$not: a rule must be an object, got a list."),
+        ({"a": {"$exists": "yes"}}, "filter.a.$exists: $exists needs true or false, got a string."),
+        ({"": 1}, 'filter[""]: a path cannot have an empty segment (check the dots).'),
     ],
 )
-def test_an_invalid_filter_is_refused_naming_the_problem(admin_client, account, rule):
+def test_an_invalid_filter_is_refused_naming_the_problem(admin_client, account, rule, message):
     url = f"/api/v1/accounts/{account.pk}/destinations/"
     body = {"url": "https://93.184.216.34/hook", "filter": rule}
     response = admin_client.post(url, body, format="json")
     assert response.status_code == 400, rule
-    (message,) = response.json()["details"]["filter"]
-    assert len(message) > 10
+    assert response.json()["details"]["filter"] == [message]
     assert not Destination.objects.exists()
 
 
@@ -151,15 +150,16 @@ def test_a_rate_limit_caps_claims_per_second(destination):
     for _ in range(5):
         DeliveryLogFactory(destination=destination)
     assert len(deliveries_claim(limit=10)) == 2
-    DeliveryLog.objects.filter(destination=destination).update(
-        status=DeliveryLog.Status.PENDING, claimed_until=None
+    # Whether a second claim falls in the same second is up to the machine's load: that half is
+    # checked through real engines by the arrivals at a sink (test_delivery_clock.py).
+    DeliveryLog.objects.filter(destination=destination, status="in_progress").update(
+        status=DeliveryLog.Status.SUCCESS, claimed_until=None
     )
-    assert deliveries_claim(limit=10) == []  # same second: the window is used up
     Destination.objects.filter(pk=destination.pk).update(
         rate_window_start=timezone.now() - timedelta(seconds=2)
     )
     assert len(deliveries_claim(limit=10)) == 2  # a new second
-    assert DeliveryLog.objects.filter(status="pending").count() == 3  # waiting, not dropped
+    assert DeliveryLog.objects.filter(status="pending").count() == 1  # waiting, not dropped
 
 
 def test_fifo_claims_the_oldest_unfinished_log_only_and_a_retry_holds_the_line(destination):

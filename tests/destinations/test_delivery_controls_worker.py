@@ -52,7 +52,9 @@ def test_a_rate_limit_spreads_deliveries_across_two_workers(celery_worker_proces
 
     times = sorted(r["at"] for r in sink.received("/slow-down"))
     assert len(times) == 10  # waiting, never dropped
-    assert times[-1] - times[0] >= 3.9  # 2 per second: 10 take at least 4 windows
+    # 2 per second: 10 take 5 windows, the last opening >= 4 s after the first. The first call
+    # may reach the sink late on a loaded machine, so only 3 s of that is taken as certain.
+    assert times[-1] - times[0] >= 3.0
     assert len({r["headers"]["webhook-id"] for r in sink.received("/slow-down")}) == 10
 
 

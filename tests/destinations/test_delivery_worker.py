@@ -6,6 +6,7 @@ timeouts and lease reach it through `extra_env`.
 
 import json
 import os
+import threading
 
 import pytest
 from django.conf import settings
@@ -57,7 +58,10 @@ def test_it_delivers_signed_retries_and_gives_up(celery_worker_process, account,
     getter = DestinationFactory(account=account, url=sink.url("/get"), http_method="GET")
     sink.script("/flaky", [{"status": 500}, {"status": 503, "headers": {"Retry-After": "1"}}])
     sink.script("/hang", [{"hang": True}] * 3)
-    worker = celery_worker_process(extra_env=WORKER_ENV, concurrency=3)
+    # Exact attempt counts: a lease far beyond the 1 s read timeout and a connect timeout a loaded
+    # machine cannot hit, so no attempt is taken over or lost to the clock.
+    env = {**WORKER_ENV, "DELIVERY_CONNECT_TIMEOUT": "10", "DELIVERY_LEASE_SECONDS": "60"}
+    worker = celery_worker_process(extra_env=env, concurrency=3)
 
     payload = {"key": "value", "nested": {"n": [1, 2]}, "text": "héllo"}
     client = APIClient()
@@ -66,7 +70,7 @@ def test_it_delivers_signed_retries_and_gives_up(celery_worker_process, account,
     assert response.status_code == 200
     event_id = response.json()["event_id"]
 
-    wait_until(lambda: final_count() == 4, timeout=40, message="deliveries did not finish")
+    wait_until(lambda: final_count() == 4, timeout=90, message="deliveries did not finish")
     logs = {log.destination_id: log for log in DeliveryLog.objects.all()}
 
     # The exact body, the destination's headers and a valid Standard Webhooks signature.
@@ -111,7 +115,7 @@ def test_it_delivers_signed_retries_and_gives_up(celery_worker_process, account,
         failed = metric_value(scraped, "destinations_deliveries_total", outcome="failed")
         return scraped if failed == 1 else None
 
-    metrics = wait_until(final_counts, timeout=10, message="the worker's counters lag behind")
+    metrics = wait_until(final_counts, timeout=30, message="the worker's counters lag behind")
     assert metric_value(metrics, "destinations_deliveries_total", outcome="success") == 3
     assert metric_value(metrics, "destinations_deliveries_total", outcome="failed") == 1
     attempts = "destinations_delivery_attempts_total"
@@ -124,16 +128,28 @@ def test_it_delivers_signed_retries_and_gives_up(celery_worker_process, account,
 
 def test_it_loses_nothing_when_the_worker_is_killed(celery_worker_process, account, sink):
     destination = DestinationFactory(account=account, url=sink.url("/bulk"))
-    sink.default("/bulk", {"delay": 0.02})  # slow enough that the kill lands mid-burst
+    # The first 60 are answered; every later call waits at the gate, so the kill lands mid-burst
+    # however slow the machine is.
+    gate = threading.Event()
+    sink.script("/bulk", [{}] * 60)
+    sink.default("/bulk", {"gate": gate})
     ingest_many(account, 500)
 
-    worker = celery_worker_process(extra_env=WORKER_ENV, beat=True, concurrency=4)
-    wait_until(lambda: final_count() >= 60, timeout=40, message="no deliveries before the kill")
+    # Held calls must not time out before the kill (read timeouts would trip the circuit and
+    # pause the destination past the wait below): a read timeout longer than any hold.
+    env = {**WORKER_ENV, "DELIVERY_READ_TIMEOUT": "20", "DELIVERY_LEASE_SECONDS": "25"}
+    worker = celery_worker_process(extra_env=env, beat=True, concurrency=4)
+    wait_until(
+        lambda: final_count() >= 60 and len(sink.received("/bulk")) > 60,
+        timeout=60,
+        message="no calls held at the gate before the kill",
+    )
     worker.kill()
-    assert final_count() < 500, "the kill came too late to test anything"
+    assert final_count() < 500  # held calls were never answered: the kill is mid-burst
+    gate.set()
 
     worker.start()
-    wait_until(lambda: final_count() == 500, timeout=75, message="deliveries lost after kill")
+    wait_until(lambda: final_count() == 500, timeout=120, message="deliveries lost after kill")
 
     assert DeliveryLog.objects.filter(destination=destination, status="success").count() == 500
     # Duplicates are allowed after a kill (at-least-once), losses are not.
@@ -192,26 +208,29 @@ def test_a_hanging_destination_does_not_hold_up_another_account(
     healthy_account = AccountFactory()
     hanging = DestinationFactory(account=account, url=sink.url("/hang"))
     DestinationFactory(account=healthy_account, url=sink.url("/ok"))
-    sink.default("/hang", {"hang": True})
+    # Held (never answered) until the sink stops: no call comes back while the test looks.
+    sink.default("/hang", {"gate": threading.Event()})
     ingest_many(account, 100)  # first in line
     ingest_many(healthy_account, 100, start=1000)
 
     env = {
         **WORKER_ENV,
-        "DELIVERY_READ_TIMEOUT": "20",
-        "DELIVERY_LEASE_SECONDS": "30",
+        "DELIVERY_READ_TIMEOUT": "120",
+        "DELIVERY_LEASE_SECONDS": "180",
         "DELIVERY_CONCURRENCY": "8",
         "DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION": "4",
     }
     celery_worker_process(extra_env=env, concurrency=2)
-    # Well before the hanging calls' read timeout, every healthy delivery is done.
     wait_until(
         lambda: (
             DeliveryLog.objects.filter(account=healthy_account, status="success").count() == 100
         ),
-        timeout=15,
+        timeout=90,
         message="the healthy account waited behind the hanging destination",
     )
+    # Proof by state, not by the clock: no hanging call has come back (none timed out, none was
+    # recorded), so the healthy account never waited for one.
+    assert not DeliveryAttempt.objects.filter(log__destination=hanging).exists()
     assert len(set(delivered_ids(sink, "/ok"))) == 100
     # The hanging destination holds its cap of calls, no more; the rest of its logs wait.
     assert 0 < len(sink.received("/hang")) <= 4
