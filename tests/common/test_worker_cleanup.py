@@ -1,20 +1,23 @@
 """No Celery worker started by a test outlives it: not on failure, not on a pytest-timeout.
 
 Each case runs a tiny pytest session in a subprocess that starts a real worker and then fails
-or is killed by pytest-timeout's thread method (which calls os._exit: no finalizer runs).
+or is killed by pytest-timeout's thread method (which calls os._exit: no finalizer runs). The worker
+runs on the inner session's test database and VAR_DIR (tests/support/isolation.py), never on the
+real database: with the delivery engine on, it would deliver that database's pending webhooks.
 """
 
-import os
-import subprocess
-import sys
+import shutil
 import textwrap
-from pathlib import Path
 
 import pytest
 
+from tests.support.inner_session import (
+    assert_test_stores,
+    drop_inner_database,
+    inner_session_env,
+    run_inner_session,
+)
 from tests.support.worker import group_members, wait_until
-
-ROOT = Path(__file__).resolve().parents[2]
 
 INNER_TEST = """
 import os
@@ -27,9 +30,12 @@ from tests.support.worker import WorkerProcess
 
 
 @pytest.mark.timeout({timeout}, method="thread")
-def test_starts_a_worker_then_{ending}():
+def test_starts_a_worker_then_{ending}(transactional_db):
     worker = WorkerProcess(Path(os.environ["WORKER_LOG_DIR"]), concurrency=2).start()
     Path(os.environ["WORKER_PGID_FILE"]).write_text(str(worker.pid))
+    # The environment the worker really runs with, as the kernel holds it.
+    environ = Path(f"/proc/{{worker.pid}}/environ").read_bytes()
+    Path(os.environ["WORKER_ENV_FILE"]).write_bytes(environ)
     {ending_code}
 """
 
@@ -44,47 +50,36 @@ ENDINGS = {
 @pytest.mark.slow
 @pytest.mark.worker
 @pytest.mark.parametrize("ending", list(ENDINGS))
-def test_no_worker_process_survives_the_session(tmp_path, ending):
+def test_no_worker_process_survives_the_session(tmp_path, request, ending):
     code, timeout = ENDINGS[ending]
     test_file = tmp_path / f"test_inner_{ending}.py"
     test_file.write_text(
         textwrap.dedent(INNER_TEST).format(timeout=timeout, ending=ending, ending_code=code)
     )
     pgid_file = tmp_path / "pgid"
-    env = {
-        **os.environ,
-        "WORKER_LOG_DIR": str(tmp_path),
-        "WORKER_PGID_FILE": str(pgid_file),
-        "PYTHONPATH": str(ROOT),
-    }
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-c",
-            str(ROOT / "pyproject.toml"),
-            "--rootdir",
-            str(ROOT),
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            str(test_file),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
+    env_file = tmp_path / "worker-environ"
+    env = inner_session_env(
+        ending,
+        WORKER_LOG_DIR=str(tmp_path),
+        WORKER_PGID_FILE=str(pgid_file),
+        WORKER_ENV_FILE=str(env_file),
     )
+    result = run_inner_session(test_file, env)
     assert result.returncode != 0, result.stdout
     if ending == "times_out":
         assert "Timeout" in result.stdout + result.stderr
     pgid = int(pgid_file.read_text())
     logs = "".join(p.read_text(errors="replace") for p in tmp_path.glob("worker-*.log"))
     assert " ready." in logs  # the worker really ran
+    worker_environ = dict(
+        line.split("=", 1) for line in env_file.read_text().split("\0") if "=" in line
+    )
+    # A session killed by pytest-timeout never removes its VAR_DIR: this test does.
+    request.addfinalizer(lambda: shutil.rmtree(worker_environ["VAR_DIR"], ignore_errors=True))
+    assert_test_stores(worker_environ)
     wait_until(
         lambda: not group_members(pgid),
         timeout=15,
         message=f"worker group {pgid} still alive: {group_members(pgid)}",
     )
+    drop_inner_database(env)
