@@ -1,6 +1,7 @@
 """API-key authentication, rotation, scopes, per-key rate limit and the last-used guard."""
 
 from datetime import timedelta
+from unittest.mock import patch
 
 import pytest
 from django.db import connection
@@ -104,8 +105,15 @@ def test_it_applies_the_per_key_rate_limit(user):
     assert key_client(other).get(PROTECTED).status_code == 200
 
 
-def test_it_uses_the_default_key_rate_when_the_key_has_none():
-    assert ApiKeyRateThrottle().rate == ApiKeyRateThrottle.THROTTLE_RATES["api_key"]
+def test_it_uses_the_default_key_rate_when_the_key_has_none(user, settings):
+    # The configured default (API_KEY_THROTTLE_RATE), not the class's copy of it: a key with no
+    # rate of its own is limited at exactly that rate.
+    assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["api_key"] == "1000/minute"
+    assert ApiKeyRateThrottle().rate == "1000/minute"
+    _, unlimited = make_api_key(user)
+    with patch.dict(ApiKeyRateThrottle.THROTTLE_RATES, {"api_key": "2/minute"}):
+        client = key_client(unlimited)
+        assert [client.get(PROTECTED).status_code for _ in range(3)] == [200, 200, 429]
 
 
 def test_it_writes_last_used_at_at_most_once_per_interval(user):
