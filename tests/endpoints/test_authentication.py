@@ -7,8 +7,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.test import APIClient
 
-from endpoints.models import ApiKey
+from destinations.models import Event
+from endpoints.models import ApiKey, ScheduledTask
 from endpoints.throttling import ApiKeyRateThrottle
 from tests.endpoints.conftest import key_client, make_api_key
 
@@ -136,3 +138,21 @@ def test_it_finds_keys_by_raw_value(user):
     assert ApiKey.objects.for_key(raw) == key
     assert ApiKey.objects.for_key(raw + "x") is None
     assert ApiKey.objects.for_key("") is None
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_an_empty_x_api_key_is_a_clear_401_and_changes_nothing(user, value):
+    # An empty header is a credential sent wrong, not a missing one: its own message (SPEC 10:
+    # 401 JSON with WWW-Authenticate, never a 500 or a 403).
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=value)
+    for response in (
+        client.get(PROTECTED),
+        client.post(PROTECTED, {"name": "t", "task_type": "add"}, format="json"),
+        client.post("/api/v1/incoming-data/", {"a": 1}, format="json"),
+    ):
+        assert response.status_code == 401, response.content
+        assert response.json() == {"error": "Empty X-API-Key header.", "details": {}}
+        assert response["WWW-Authenticate"]
+    assert not ScheduledTask.objects.exists()
+    assert not Event.objects.exists()
