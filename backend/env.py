@@ -5,13 +5,17 @@ from pathlib import Path
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 
 # Reading `.env` is opt-in so that tests and CI never pick up a developer's local file by accident.
 if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
     environ.Env.read_env(str(BASE_DIR / ".env"), parse_comments=True)
+
+# The one root of every embedded file (SQLite database, file cache, embedded broker, worker
+# metrics, logs): a test session points it at a temporary directory of its own, so a test never
+# touches the files of a `make run` in the same checkout.
+VAR_DIR = Path(env.str("VAR_DIR", default="") or BASE_DIR / "var").resolve()
 
 
 def env_secret(name: str, default: str = "") -> str:

@@ -9,7 +9,15 @@ from backend.common.cache import local_fallback_cache
 from backend.common.resilience import broker_breaker, cache_breaker
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.support.broker import broker_unreachable
+from tests.support.gunicorn import kill_all_servers
+from tests.support.isolation import check_embedded_stores
 from tests.support.worker import WorkerProcess, kill_all_workers
+
+
+def pytest_sessionstart(session):
+    """No test runs on the embedded files of the checkout (var/): the session must have its own
+    VAR_DIR (tests/support/session_var_dir.py, loaded by pyproject's addopts)."""
+    check_embedded_stores()
 
 
 @pytest.fixture(autouse=True)
@@ -114,5 +122,7 @@ def celery_worker_process(transactional_db, tmp_path):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """Workers a test left running (interrupted, crashed fixture) die with the session."""
+    """Workers and web servers a test left running (interrupted, crashed fixture) die with the
+    session."""
     kill_all_workers()
+    kill_all_servers()

@@ -10,7 +10,7 @@ from typing import Any
 
 from backend.env import BASE_DIR, VAR_DIR, env, env_secret
 
-VAR_DIR.mkdir(exist_ok=True)
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 API_VERSION: str = "1.0.0"
 API_NAME = "Backend API"

@@ -1,9 +1,11 @@
 """List endpoints run a fixed number of queries however many rows a page shows (no N+1)."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -14,6 +16,8 @@ from endpoints.services import api_key_create, scheduled_task_create
 from tests.conftest import jwt_client
 from tests.destinations.factories import DestinationFactory
 from tests.factories import AccountFactory, MembershipFactory
+from users.services.credits import credits_grant
+from users.services.devices import device_record_login
 
 pytestmark = pytest.mark.django_db
 
@@ -62,9 +66,28 @@ def test_list_endpoints_do_not_query_per_row(user, settings):
                 parameters={"x": i, "y": 1},
                 scheduled_at=timezone.now() + timedelta(days=1),
             )
+            # A device with a login of its own (related rows the device list could fetch one
+            # by one), and a credit transaction with its balance.
+            row = uuid.uuid4().hex
+            device_record_login(
+                user=user,
+                request=RequestFactory().get(
+                    "/", HTTP_USER_AGENT=f"Mozilla/5.0 (X11; Linux x86_64) agent-{row}"
+                ),
+                family=row,
+                expires_at=timezone.now() + timedelta(days=1),
+            )
+            credits_grant(user=user, amount=i + 1, reason="bonus", reference=f"bonus-{row}")
 
     add_rows(1)
     few = {url: query_count(client, url) for url in urls}
     add_rows(5)
     many = {url: query_count(client, url) for url in urls}
     assert many == few
+    # Every list really shows several rows (not a page of one, nor an empty one).
+    for url in urls:
+        body = client.get(url).json()
+        rows = body["results"] if isinstance(body, dict) and "results" in body else body
+        if isinstance(body, dict) and "transactions" in body:
+            rows = body["transactions"]
+        assert isinstance(rows, list) and len(rows) >= 6, (url, body)

@@ -149,12 +149,28 @@ def test_untrusted_strings_with_surrogates_and_nul_compare_as_text():
 
 
 @pytest.mark.parametrize(
-    "payload",
-    [None, 3, "text", [], [1, {"a": 1}], {"count": {"$gt": 1}}, {1: 2}, object()],
+    ("payload", "expected"),
+    [
+        # Odd payloads never raise: they do not match.
+        (None, False),
+        (3, False),
+        ("text", False),
+        ([], False),
+        ([1, {"a": 1}], False),
+        ({"count": {"$gt": 1}}, False),  # an operator in the payload is data, not a query
+        ({1: 2}, False),
+        (object(), False),
+        ({"count": True}, False),  # a boolean is not a number
+        ({"count": "2"}, False),  # nor is a numeric string
+        # The same rule does match ordinary payloads: the answer above is not a constant.
+        ({"count": 2}, True),
+        ({"count": 2, "x": 1}, False),
+        ({"count": 2, "x": 1, "a": {"b": [1]}}, True),
+    ],
 )
-def test_odd_payloads_never_raise(payload):
+def test_odd_payloads_never_raise_and_do_not_match(payload, expected):
     rule = {"count": {"$gt": 1}, "$or": [{"a.b.0": 1}, {"$not": {"x": {"$exists": True}}}]}
-    assert matches(rule, payload) in (True, False)
+    assert matches(rule, payload) is expected
 
 
 def test_deep_payloads_never_raise():

@@ -1,13 +1,16 @@
 """API-key authentication, rotation, scopes, per-key rate limit and the last-used guard."""
 
 from datetime import timedelta
+from unittest.mock import patch
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.test import APIClient
 
-from endpoints.models import ApiKey
+from destinations.models import Event
+from endpoints.models import ApiKey, ScheduledTask
 from endpoints.throttling import ApiKeyRateThrottle
 from tests.endpoints.conftest import key_client, make_api_key
 
@@ -104,8 +107,15 @@ def test_it_applies_the_per_key_rate_limit(user):
     assert key_client(other).get(PROTECTED).status_code == 200
 
 
-def test_it_uses_the_default_key_rate_when_the_key_has_none():
-    assert ApiKeyRateThrottle().rate == ApiKeyRateThrottle.THROTTLE_RATES["api_key"]
+def test_it_uses_the_default_key_rate_when_the_key_has_none(user, settings):
+    # The configured default (API_KEY_THROTTLE_RATE), not the class's copy of it: a key with no
+    # rate of its own is limited at exactly that rate.
+    assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["api_key"] == "1000/minute"
+    assert ApiKeyRateThrottle().rate == "1000/minute"
+    _, unlimited = make_api_key(user)
+    with patch.dict(ApiKeyRateThrottle.THROTTLE_RATES, {"api_key": "2/minute"}):
+        client = key_client(unlimited)
+        assert [client.get(PROTECTED).status_code for _ in range(3)] == [200, 200, 429]
 
 
 def test_it_writes_last_used_at_at_most_once_per_interval(user):
@@ -128,3 +138,21 @@ def test_it_finds_keys_by_raw_value(user):
     assert ApiKey.objects.for_key(raw) == key
     assert ApiKey.objects.for_key(raw + "x") is None
     assert ApiKey.objects.for_key("") is None
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_an_empty_x_api_key_is_a_clear_401_and_changes_nothing(user, value):
+    # An empty header is a credential sent wrong, not a missing one: its own message (SPEC 10:
+    # 401 JSON with WWW-Authenticate, never a 500 or a 403).
+    client = APIClient()
+    client.credentials(HTTP_X_API_KEY=value)
+    for response in (
+        client.get(PROTECTED),
+        client.post(PROTECTED, {"name": "t", "task_type": "add"}, format="json"),
+        client.post("/api/v1/incoming-data/", {"a": 1}, format="json"),
+    ):
+        assert response.status_code == 401, response.content
+        assert response.json() == {"error": "Empty X-API-Key header.", "details": {}}
+        assert response["WWW-Authenticate"]
+    assert not ScheduledTask.objects.exists()
+    assert not Event.objects.exists()

@@ -1,8 +1,18 @@
-"""A real gunicorn (gunicorn.conf.py) in a child process on a free 127.0.0.1 port, for tests whose
-point is the web server: several workers, multiprocess metrics, graceful reloads."""
+"""A real gunicorn (gunicorn.conf.py) in a child process on 127.0.0.1, for tests whose point is the
+web server: several workers, multiprocess metrics, graceful reloads.
+
+Like the workers (tests/support/worker.py), no server outlives the test run: the master dies with
+the test process (the kernel's parent-death signal, so even a SIGKILLed pytest or pytest-timeout's
+os._exit takes it down, and its workers with it), and every server not yet stopped is in a registry
+that the session end and atexit kill. The port is the one the kernel gives the listening socket
+(port 0, read back from gunicorn's log), so no other bind can take it between a probe and the bind.
+"""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import ctypes
 import http.client
 import os
 import re
@@ -11,12 +21,42 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
-from tests.support.worker import ROOT, child_process_env, free_port
+from tests.support.isolation import check_child_stores
+from tests.support.worker import ROOT, child_process_env, group_members
 
 ACCESS_LOG_FORMAT = "access %(p)s %(m)s %(U)s %(s)s"
 READY_LINE = re.compile(r"Worker (\d+) ready$", re.MULTILINE)
 ACCESS_LINE = re.compile(r"^access <(\d+)> (\S+) (\S+) (\d+)$", re.MULTILINE)
+LISTENING_LINE = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+) ")
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+# Loaded in the test process: the forked child only makes the call.
+_libc = ctypes.CDLL(None, use_errno=True)
+
+# Every server started and not yet stopped, by master pid.
+_running: dict[int, GunicornProcess] = {}
+
+
+def kill_all_servers() -> None:
+    """SIGKILLs every server still registered and its workers (session end, atexit)."""
+    for server in list(_running.values()):
+        server.kill()
+
+
+atexit.register(kill_all_servers)
+
+
+def die_with(parent: int):
+    """A `preexec_fn`: the child gets SIGTERM (a graceful gunicorn stop) when `parent` dies."""
+
+    def arm() -> None:
+        if _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM) != 0:
+            os._exit(111)
+        if os.getppid() != parent:  # it died before the signal was armed
+            os._exit(112)
+
+    return arm
 
 
 def child_pids(parent: int) -> set[int]:
@@ -37,13 +77,24 @@ def child_pids(parent: int) -> set[int]:
 class GunicornProcess:
     """Starts and stops one gunicorn master (its own process group) with the project's config."""
 
-    def __init__(self, run_dir: Path, *, workers: int = 2, threads: int = 1, extra_env=None):
+    def __init__(
+        self,
+        run_dir: Path,
+        *,
+        workers: int = 2,
+        threads: int = 1,
+        extra_env=None,
+        port: int | None = None,
+    ):
         self.run_dir = run_dir
         self.workers = workers
         self.threads = threads
         self.extra_env = extra_env or {}
-        self.port = free_port()
+        # None: the kernel picks a free port at bind (read back once the master listens).
+        self.requested_port = port
+        self.port: int | None = port
         self.process: subprocess.Popen | None = None
+        self._log: IO[bytes] | None = None
 
     @property
     def log_path(self) -> Path:
@@ -61,7 +112,7 @@ class GunicornProcess:
         env = child_process_env()
         env.update(
             HOST="127.0.0.1",
-            PORT=str(self.port),
+            PORT=str(self.requested_port or 0),
             WEB_CONCURRENCY=str(self.workers),
             WEB_THREADS=str(self.threads),
             PROMETHEUS_MULTIPROC_DIR=str(self.metrics_dir),
@@ -73,6 +124,7 @@ class GunicornProcess:
         return env
 
     def start(self, timeout: float = 60.0) -> GunicornProcess:
+        check_child_stores()  # before anything is opened or spawned
         cmd = [
             sys.executable,
             "-m",
@@ -83,21 +135,35 @@ class GunicornProcess:
             ACCESS_LOG_FORMAT,
             "backend.wsgi",
         ]
-        log = open(self.log_path, "wb")  # noqa: SIM115 - closed with the process
+        env = self.env()
+        self.port = self.requested_port
+        self._close_log()
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed by stop(), kill()
         self.process = subprocess.Popen(
             cmd,
             cwd=ROOT,
-            env=self.env(),
+            env=env,
             stdin=subprocess.DEVNULL,
-            stdout=log,
+            stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with(os.getpid()),
         )
+        _running[self.process.pid] = self
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited early:\n{self.logs()[-4000:]}")
-            if len(self.ready_workers() & self.worker_pids()) == self.workers and self.answers():
+                logs = self.logs()
+                self.kill()
+                raise RuntimeError(f"gunicorn exited early:\n{logs[-4000:]}")
+            if self.port is None:
+                listening = LISTENING_LINE.search(self.logs())
+                self.port = int(listening.group(1)) if listening else None
+            if (
+                self.port is not None
+                and len(self.ready_workers() & self.worker_pids()) == self.workers
+                and self.answers()
+            ):
                 return self
             time.sleep(0.2)
         self.stop()
@@ -135,13 +201,29 @@ class GunicornProcess:
         return {int(pid) for pid, _, url, _ in ACCESS_LINE.findall(self.logs()) if url == path}
 
     def stop(self, timeout: float = 15.0) -> None:
+        """Graceful stop (TERM to the group); a server still up after `timeout` is killed."""
         if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+        self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL the master's group (its workers), reap it and close its log."""
+        if self.process:
+            if self.process.poll() is None or group_members(self.process.pid):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=10)
+            _running.pop(self.process.pid, None)
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -1,7 +1,8 @@
 """A real Celery worker (and optionally beat) in a child process, for tests whose point is the worker.
 
 The child process gets the same settings as the test process but with DATABASE_URL pointing at the
-*test* database, so it sees what the test committed (use `transactional_db`).
+*test* database, so it sees what the test committed (use `transactional_db`), and the session's
+VAR_DIR; tests/support/isolation.py refuses to start one on any other database, cache or broker.
 
 No worker outlives the test run: each runs in its own process group under a guard
 (worker_guard.py) that kills the group if the test process dies without cleaning up, and every
@@ -23,6 +24,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+
+from tests.support.isolation import check_child_stores
+from tests.support.session_var_dir import SESSION_VAR_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 GUARD = Path(__file__).resolve().parent / "worker_guard.py"
@@ -71,12 +75,18 @@ def free_port() -> int:
 
 
 def child_process_env() -> dict:
-    """The test process's environment for a server child: test settings and the test database."""
+    """The test process's environment for a server child: test settings, the test database, the
+    session's embedded files (VAR_DIR), the test's Redis and broker. Refuses (NotATestStore) when
+    any of them would not be the test's own."""
+    check_child_stores()
     env = dict(os.environ)
     env["DJANGO_SETTINGS_MODULE"] = "backend.settings.test"
     env["DATABASE_URL"] = test_database_url()
+    env["VAR_DIR"] = str(SESSION_VAR_DIR)
     env.pop("TEST_DATABASE_NAME", None)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    if settings.REDIS_URL:
+        env["REDIS_URL"] = settings.REDIS_URL
     env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
     env["PYTHONUNBUFFERED"] = "1"
     return env

@@ -1,9 +1,13 @@
 """Brute-force protection: per account and per client IP, 429 with Retry-After."""
 
+import re
+
 import pytest
 from django.core.cache import cache
 
+from backend.common.resilience import cache_breaker
 from tests.factories import UserFactory
+from tests.support.worker import wait_until
 from tests.users.conftest import login
 
 pytestmark = pytest.mark.django_db
@@ -22,12 +26,16 @@ def test_it_locks_an_account_after_repeated_failures(api_client, user, password,
         assert login(api_client, user.email, "wrong").status_code == 401
     response = login(api_client, user.email, password)
     assert response.status_code == 429
-    assert response.json() == {
-        "error": response.json()["error"],
-        "details": {},
-    }
-    assert response.json()["error"].startswith("Too many failed login attempts. Try again in")
-    assert 890 <= int(response["Retry-After"]) <= 900
+    body = response.json()
+    assert set(body) == {"error", "details"}
+    assert body["details"] == {}
+    wait = re.fullmatch(
+        r"Too many failed login attempts\. Try again in (\d+) seconds\.", body["error"]
+    )
+    assert wait, body["error"]
+    retry_after = int(response["Retry-After"])
+    assert 890 <= retry_after <= 900
+    assert abs(int(wait.group(1)) - retry_after) <= 1  # the message and the header agree
     # Switching between email and username (or case) guesses the same account.
     assert login(api_client, user.username.upper(), password).status_code == 429
 
@@ -90,3 +98,50 @@ def test_it_ignores_x_forwarded_for_unless_the_proxy_is_trusted(api_client, user
     assert locked.status_code == 429
     other = login(api_client, user.email, password, HTTP_X_FORWARDED_FOR="203.0.113.6")
     assert other.status_code == 200
+
+
+def test_a_lock_expires_and_then_counts_from_zero(api_client, user, password, limits):
+    limits.LOGIN_LOCKOUT_SECONDS = 5
+    for _ in range(5):
+        assert login(api_client, user.email, "wrong").status_code == 401
+    locked = login(api_client, user.email, password)
+    assert locked.status_code == 429
+    assert 1 <= int(locked["Retry-After"]) <= 5
+    # Wait for the state (the lock lifting), bounded; a refused attempt does not extend it.
+    wait_until(
+        lambda: login(api_client, user.email, "wrong").status_code != 429,
+        timeout=30,
+        interval=0.5,
+        message="the lock never lifted",
+    )
+    # That first attempt after the lock was a plain failure: the count starts again from it.
+    for _ in range(3):
+        assert login(api_client, user.email, "wrong").status_code == 401
+    assert login(api_client, user.email, password).status_code == 200
+
+
+UNREACHABLE_CACHE = {
+    "default": {
+        "BACKEND": "backend.common.cache.BreakerRedisCache",
+        "LOCATION": "redis://127.0.0.1:2/0",  # nothing listens on port 2
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+    }
+}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lockout_still_holds_per_process_with_redis_down(
+    api_client, user, other_user, password, limits
+):
+    limits.CACHES = UNREACHABLE_CACHE
+    limits.DEPENDENCY_BREAKER_FAILURES = 3
+    limits.DEPENDENCY_BREAKER_SECONDS = 600  # no retry of Redis within the test
+    for _ in range(5):
+        assert login(api_client, user.email, "wrong").status_code == 401
+    locked = login(api_client, user.email, password)
+    assert locked.status_code == 429, locked.content
+    assert set(locked.json()) == {"error", "details"}
+    assert 890 <= int(locked["Retry-After"]) <= 900
+    # Another account is not locked, and logs in: no 500 anywhere without Redis.
+    assert login(api_client, other_user.email, password).status_code == 200
+    assert cache_breaker.is_open  # it really ran without Redis

@@ -86,14 +86,16 @@ def test_it_starts_a_subscription_checkout_without_credits(auth_client, stripe_a
         ({"pack": "starter", "credits": 10**6, **URLS}, "credits"),
     ],
 )
-def test_it_refuses_bad_checkout_input(auth_client, stripe_api, payload, field):
+def test_it_refuses_bad_checkout_input(auth_client, user, stripe_api, payload, field):
     response = auth_client.post(CHECKOUT, payload, format="json")
     assert response.status_code == 400
     assert list(response.json()["details"]) == [field]
-    assert "/v1/checkout/sessions" not in stripe_api.paths()
+    assert stripe_api.paths() == []  # neither a customer nor a session was created
+    user.refresh_from_db()
+    assert user.stripe_customer_id in ("", None)
 
 
-def test_it_answers_503_when_stripe_is_not_configured(auth_client, settings):
+def test_it_answers_503_when_stripe_is_not_configured(auth_client, user, stripe_api, settings):
     settings.STRIPE_SECRET_KEY = ""
     response = auth_client.post(CHECKOUT, {"pack": "starter", **URLS}, format="json")
     assert response.status_code == 503
@@ -101,14 +103,21 @@ def test_it_answers_503_when_stripe_is_not_configured(auth_client, settings):
         "error": "Payments are not configured on this server.",
         "details": {},
     }
+    assert stripe_api.paths() == []
+    user.refresh_from_db()
+    assert user.stripe_customer_id in ("", None)
 
 
-def test_it_answers_502_without_provider_internals(auth_client, stripe_api):
+def test_it_answers_502_without_provider_internals(auth_client, user, stripe_api):
     stripe_api.fail_with = 400
     response = auth_client.post(CHECKOUT, {"pack": "starter", **URLS}, format="json")
     assert response.status_code == 502
     assert "secret" not in response.content.decode()
     assert response.json()["error"].startswith("The payment provider could not process")
+    # The provider refused the first call: no customer is recorded, no session was asked for.
+    assert "/v1/checkout/sessions" not in stripe_api.paths()
+    user.refresh_from_db()
+    assert user.stripe_customer_id in ("", None)
 
 
 def test_checkout_requires_authentication(api_client):
@@ -207,12 +216,21 @@ def test_a_forged_or_replayed_signature_is_refused(api_client, user, webhook_sec
         assert deliver(api_client, payload, signature=signature).status_code == 400
     user.refresh_from_db()
     assert user.credits == 0
+    assert user.stripe_customer_id in ("", None)
+    assert not StripeEvent.objects.exists()
+    assert not CreditTransaction.objects.exists()
 
 
 def test_the_webhook_answers_503_without_a_secret(api_client, user, settings):
     settings.STRIPE_WEBHOOK_SECRET = ""
     payload = event("evt_6", "checkout.session.completed", completed_session(user))
-    assert deliver(api_client, payload).status_code == 503
+    response = deliver(api_client, payload)
+    assert response.status_code == 503
+    assert set(response.json()) == {"error", "details"}
+    user.refresh_from_db()
+    assert user.credits == 0
+    assert not StripeEvent.objects.exists()
+    assert not CreditTransaction.objects.exists()
 
 
 def test_unknown_event_types_are_acknowledged_and_ignored(api_client, webhook_secret):

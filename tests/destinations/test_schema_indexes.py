@@ -1,0 +1,66 @@
+"""The indexes the pipeline relies on exist after `migrate`, with the columns and partial
+conditions their queries need (migrations 0003: retention, 0004: claims). The schema is read from
+the migrated test database, never created by the test, so dropping an index from its migration
+(or changing its condition) fails here.
+
+The claim queries may be rewritten: these tests pin the indexes' definitions, not a plan."""
+
+import re
+
+import pytest
+from django.db import connection
+
+pytestmark = pytest.mark.django_db
+
+
+def migrated_index(name: str) -> tuple[str, list[str], str]:
+    """(table, columns, definition) of index `name` as the database holds it; the definition
+    without quotes, schema or casts, spaces collapsed."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT tablename, indexdef FROM pg_indexes WHERE indexname = %s", [name]
+            )
+        else:
+            cursor.execute(
+                "SELECT tbl_name, sql FROM sqlite_master WHERE type = 'index' AND name = %s", [name]
+            )
+        row = cursor.fetchone()
+        assert row is not None, f"index {name} missing from the migrated schema"
+        table, definition = row
+        constraints = connection.introspection.get_constraints(cursor, table)
+    columns = constraints[name]["columns"]
+    definition = definition.replace('"', "").replace("public.", "")
+    definition = re.sub(r"::[a-z ]+(\[\])?", "", definition)
+    return table, columns, re.sub(r"\s+", " ", definition)
+
+
+def test_claims_skip_untripped_destinations_through_a_partial_index():
+    table, columns, definition = migrated_index("dest_breaker_tripped_idx")
+    assert table == "destinations_destination"
+    assert columns == ["id"]
+    assert re.search(r"WHERE \(?breaker_trips > 0\)?$", definition), definition
+
+
+def test_claims_find_controlled_destinations_through_a_partial_index():
+    table, columns, definition = migrated_index("dest_controlled_idx")
+    assert table == "destinations_destination"
+    assert columns == ["id"]
+    condition = definition.split(" WHERE ", 1)[1].replace("(", "").replace(")", "")
+    assert condition == "is_active AND fifo OR rate_limit IS NOT NULL", definition
+
+
+def test_retention_batches_read_events_in_received_order():
+    table, columns, definition = migrated_index("dest_event_received_idx")
+    assert table == "destinations_event"
+    assert columns == ["received_at", "id"]
+    assert " WHERE " not in definition
+
+
+def test_retentions_probe_reads_only_unfinished_logs():
+    table, columns, definition = migrated_index("dest_log_unfinished_idx")
+    assert table == "destinations_deliverylog"
+    assert columns == ["event_id"]
+    condition = definition.split(" WHERE ", 1)[1]
+    assert condition.replace("(", "").replace(")", "").startswith("NOT status"), definition
+    assert "'success'" in condition and "'failed'" in condition, definition
