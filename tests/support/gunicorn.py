@@ -37,8 +37,19 @@ def child_pids(parent: int) -> set[int]:
 class GunicornProcess:
     """Starts and stops one gunicorn master (its own process group) with the project's config."""
 
-    def __init__(self, run_dir: Path, *, workers: int = 2, threads: int = 1, extra_env=None):
+    def __init__(
+        self,
+        run_dir: Path,
+        *,
+        workers: int = 2,
+        threads: int = 1,
+        extra_env=None,
+        ready_path: str = "/health/",
+    ):
         self.run_dir = run_dir
+        self.ready_path = (
+            ready_path  # answers 200 once the server serves (/health/ is 503 in an outage)
+        )
         self.workers = workers
         self.threads = threads
         self.extra_env = extra_env or {}
@@ -105,7 +116,7 @@ class GunicornProcess:
 
     def answers(self) -> bool:
         try:
-            return self.get("/health/")[0] == 200
+            return self.get(self.ready_path)[0] == 200
         except OSError:
             return False
 

@@ -1,0 +1,90 @@
+"""The warm ingest path: each documented way of calling it costs one cache round trip and one
+database statement (the INSERT of the event), and a cold or unreachable cache falls back to the
+database with the same answer."""
+
+import pytest
+from django.core.cache import caches
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from destinations.models import Event
+from endpoints.services import api_key_create
+from tests.factories import MembershipFactory, UserFactory
+
+URL = "/api/v1/incoming-data/"
+CACHE_CALLS = ("get", "get_many", "set", "set_many", "add", "delete", "delete_many", "incr")
+
+
+@pytest.fixture(autouse=True)
+def no_ingest_throttle(settings):
+    # The throttle's own round trips (a read and a write) are the throttle's, not the caller's.
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "ingest": "none",
+        },
+    }
+
+
+@pytest.fixture
+def cache_calls(monkeypatch):
+    """Names of the calls made on the shared cache (the real one: each wrapper calls through)."""
+    calls: list[str] = []
+    depth = [0]  # the file cache's get_many calls get per key: count the caller's call only
+    backend = caches["default"]
+    for name in CACHE_CALLS:
+        original = getattr(backend, name)
+
+        def counting(*args, _name=name, _original=original, **kwargs):
+            if not depth[0]:
+                calls.append(_name)
+            depth[0] += 1
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        monkeypatch.setattr(backend, name, counting)
+    return calls
+
+
+def callers(account):
+    """The three documented calls: CL-X-TOKEN alone, seed 003's JWT + CL-X-TOKEN, an API key."""
+    user = UserFactory()
+    MembershipFactory(account=account, user=user)
+    _, raw_key = api_key_create(user=user, name="ingest", account_id=account.pk, scopes=["ingest"])
+    token = str(account.app_secret_token)
+    jwt = str(RefreshToken.for_user(user).access_token)
+    return {
+        "token": {"HTTP_CL_X_TOKEN": token},
+        "jwt+token": {"HTTP_AUTHORIZATION": f"Token {jwt}", "HTTP_CL_X_TOKEN": token},
+        "api key": {"HTTP_X_API_KEY": raw_key},
+    }
+
+
+@pytest.mark.parametrize("call", ["token", "jwt+token", "api key"])
+def test_a_warm_call_is_one_cache_round_trip_and_one_insert(account, cache_calls, call):
+    headers = callers(account)[call]
+    client = APIClient()
+    # Cold: the answers come from the database and are cached for the next calls.
+    assert client.post(URL, {"n": 0}, format="json", **headers).status_code == 200
+    # The rows created above marked their answers as changed for a while: a second cold call
+    # after that spell fills the cache (simulated by clearing it).
+    caches["default"].clear()
+    assert client.post(URL, {"n": 1}, format="json", **headers).status_code == 200
+
+    cache_calls.clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(URL, {"n": 2}, format="json", **headers)
+
+    assert response.status_code == 200, response.content
+    statements = [q["sql"] for q in queries.captured_queries]
+    inserts = [sql for sql in statements if sql.upper().startswith("INSERT")]
+    assert len(inserts) == 1 and "destinations_event" in inserts[0], statements
+    # Only the INSERT, plus the savepoint statements the test's transaction wraps it in.
+    assert all("SAVEPOINT" in sql.upper() for sql in statements if sql not in inserts), statements
+    assert cache_calls == ["get_many"], cache_calls
+    assert Event.objects.filter(account=account).count() == 3
