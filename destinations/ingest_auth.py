@@ -7,48 +7,23 @@ membership (one query). Here the authentication classes only verify what the req
 denylist, the user's active flag, the CL-X-TOKEN and the membership with one `get_many`. Each
 answer missing from the cache (cold, flushed, marked as changed) is asked of the database, and
 with the cache unreachable the database answers everything (backend/common/fact_cache.py).
+The view sets `credential_checks_deferred` for that; an API key is checked from its cached
+snapshot by `ApiKeyAuthentication` itself (endpoints/api_key_cache.py).
 """
 
-from __future__ import annotations
-
-import time
-
-from django.conf import settings
 from rest_framework import exceptions
-from rest_framework_simplejwt.authentication import JWTAuthentication as SimpleJWTAuthentication
-from rest_framework_simplejwt.models import TokenUser
 from rest_framework_simplejwt.tokens import Token
 
 from accounts.app_tokens import account_id_given, app_token_key, parse_app_token
 from accounts.member_cache import is_member_given, member_key
 from accounts.models import Membership
 from backend.common import fact_cache
-from endpoints.api_key_cache import ApiKeySnapshot, snapshot_given, snapshot_key_for_raw
-from endpoints.authentication import ApiKeyAuthentication
-from endpoints.permissions import credential_scope_check
 from users import denylist, tokens
 from users.active_cache import active_key, user_is_active_given
-from users.authentication import JWTAuthentication
+from users.authentication import UncheckedTokenUser
 
 INVALID_APP_TOKEN = "Invalid CL-X-TOKEN."
 NOT_A_MEMBER = "The authenticated user is not a member of the account of this CL-X-TOKEN."
-
-
-class UncheckedTokenUser(TokenUser):
-    """The user named by a verified JWT whose revocation, active flag and membership are still
-    to be checked (by `ingest_account_for_app_token` or `jwt_check`): ingest only."""
-
-
-class IngestJWTAuthentication(JWTAuthentication):
-    """Verifies signature, expiry and type only: no denylist round trip, no user query."""
-
-    def get_validated_token(self, raw_token):
-        return SimpleJWTAuthentication.get_validated_token(self, raw_token)
-
-    def get_user(self, validated_token):
-        if tokens.user_id_of(validated_token.payload) is None:
-            raise exceptions.AuthenticationFailed("Token is invalid or expired.")
-        return UncheckedTokenUser(validated_token)
 
 
 def jwt_payload_of(request) -> dict | None:
@@ -100,59 +75,3 @@ def user_is_member(*, user, account_id: int) -> bool:
     if bound_account_id is not None and bound_account_id != account_id:
         return False
     return Membership.objects.filter(user_id=user.pk, account_id=account_id).exists()
-
-
-class KeyOwner:
-    """The owner of an API key as far as ingest needs it (no user query)."""
-
-    is_active = True
-    is_authenticated = True
-    is_anonymous = False
-
-    def __init__(self, snapshot: ApiKeySnapshot):
-        self.id = self.pk = snapshot.user_id
-        self.credential_account_id = snapshot.account_id
-
-    def __str__(self) -> str:
-        return f"KeyOwner {self.id}"
-
-
-class IngestApiKeyAuthentication(ApiKeyAuthentication):
-    """`ApiKeyAuthentication` answered from a cached snapshot of the key (one round trip).
-
-    `request.auth` is an unsaved `ApiKey` carrying the snapshot, with `owner_is_member`.
-    """
-
-    # key id -> monotonic time until which this process knows the key's last use is recorded
-    _touched_until: dict[str, float] = {}
-
-    def authenticate(self, request):
-        raw = self._raw_key(request)
-        if raw is None:
-            return None
-        snapshot = None
-        if 0 < len(raw) <= 200:
-            snapshot = snapshot_given(raw, fact_cache.get_many([snapshot_key_for_raw(raw)]))
-        if snapshot is None:
-            raise exceptions.AuthenticationFailed("Invalid API key.")
-        key = snapshot.api_key()
-        if not key.is_active:
-            raise exceptions.AuthenticationFailed("This API key is inactive.")
-        if key.is_expired:
-            raise exceptions.AuthenticationFailed("This API key has expired.")
-        if not snapshot.user_is_active:
-            raise exceptions.AuthenticationFailed("The owner of this API key is inactive.")
-        credential_scope_check(request, key)
-        self._touch(key)
-        key.owner_is_member = snapshot.owner_is_member  # read by IngestCallerPermission
-        return KeyOwner(snapshot), key
-
-    def _touch(self, key) -> None:
-        # The snapshot's last use is as old as the snapshot: remember here what was recorded.
-        from endpoints.services import api_key_touch
-
-        now = time.monotonic()
-        if self._touched_until.get(str(key.pk), 0.0) > now:
-            return
-        api_key_touch(api_key=key)
-        self._touched_until[str(key.pk)] = now + settings.API_KEY_LAST_USED_INTERVAL_SECONDS
