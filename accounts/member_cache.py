@@ -26,12 +26,18 @@ def is_member_given(token: uuid.UUID, account_id: int, user_id: str, found: dict
     if cached is not None:
         return cached == MEMBER
     answer = Membership.objects.filter(account_id=account_id, user_id=user_id).exists()
-    if found is not None:
-        fact_cache.store(key, MEMBER if answer else NOT_MEMBER)
+    fact_cache.store(key, MEMBER if answer else NOT_MEMBER, found)
     return answer
 
 
-def membership_changed(*, account_id: int, user_id) -> None:
+def membership_changed(*, account_id: int, user_id, removed: bool) -> None:
+    """On commit: a removed member is refused at once by every process; a new one (or a role
+    change, which ingest does not look at) is asked of the database next time."""
     token = Account.objects.filter(pk=account_id).values_list("app_secret_token", flat=True).first()
-    if token is not None:
-        fact_cache.mark_changed([member_key(token, str(user_id))])
+    if token is None:
+        return  # the account is going: its token's own tombstone refuses everything
+    keys = [member_key(token, str(user_id))]
+    if removed:
+        fact_cache.mark_changed(keys)
+    else:
+        fact_cache.forget(keys)

@@ -32,8 +32,10 @@ def forget_app_token(sender, instance, **kwargs):
 
 @receiver(post_save, sender="accounts.Membership", dispatch_uid="accounts.member_cache_on_save")
 @receiver(post_delete, sender="accounts.Membership", dispatch_uid="accounts.member_cache_on_delete")
-def forget_cached_membership(sender, instance, **kwargs):
-    """However a membership changes (API, admin, cascade), the ingest check asks the database."""
+def forget_cached_membership(sender, instance, signal, **kwargs):
+    """However a membership changes (API, admin, cascade), the ingest check follows at once."""
     from accounts.member_cache import membership_changed
 
-    membership_changed(account_id=instance.account_id, user_id=instance.user_id)
+    membership_changed(
+        account_id=instance.account_id, user_id=instance.user_id, removed=signal is post_delete
+    )

@@ -100,8 +100,7 @@ def snapshot_given(raw: str, found: dict | None) -> ApiKeySnapshot | None:
         owner_is_member=owner_is_member,
         grace_until=grace_until,
     )
-    if found is not None:
-        fact_cache.store(key, asdict(snapshot))
+    fact_cache.store(key, asdict(snapshot), found)
     return snapshot
 
 
@@ -118,12 +117,19 @@ def api_key_changed(*, hashes: list[tuple[str, str]]) -> None:
     fact_cache.mark_changed(_hashes(hashes))
 
 
-def api_keys_of_owner_changed(*, user_id, account_id: int | None = None) -> None:
-    """Marks every key of the user (or only those bound to `account_id`)."""
+def api_keys_of_owner_changed(
+    *, user_id, account_id: int | None = None, restrictive: bool = True
+) -> None:
+    """Every key of the user (or only those bound to `account_id`): marked when the change takes
+    a right away (the owner deactivated or removed), dropped when it can only grant."""
     keys = ApiKey.objects.filter(user_id=user_id)
     if account_id is not None:
         keys = keys.filter(account_id=account_id)
-    fact_cache.mark_changed(_hashes(keys.values_list("key_hash", "previous_key_hash")))
+    names = _hashes(keys.values_list("key_hash", "previous_key_hash"))
+    if restrictive:
+        fact_cache.mark_changed(names)
+    else:
+        fact_cache.forget(names)
 
 
 def stored_hashes(api_key: ApiKey) -> list[tuple[str, str]]:

@@ -32,12 +32,16 @@ def forget_deleted_api_key(sender, instance, **kwargs):
 def forget_api_keys_of_saved_user(sender, instance, created, update_fields=None, **kwargs):
     if created or (update_fields is not None and "is_active" not in update_fields):
         return
-    api_keys_of_owner_changed(user_id=instance.pk)
+    api_keys_of_owner_changed(user_id=instance.pk, restrictive=not instance.is_active)
 
 
 @receiver(post_save, sender="accounts.Membership", dispatch_uid="endpoints.api_key_cache_member")
 @receiver(
     post_delete, sender="accounts.Membership", dispatch_uid="endpoints.api_key_cache_member_gone"
 )
-def forget_api_keys_of_member(sender, instance, **kwargs):
-    api_keys_of_owner_changed(user_id=instance.user_id, account_id=instance.account_id)
+def forget_api_keys_of_member(sender, instance, signal, **kwargs):
+    api_keys_of_owner_changed(
+        user_id=instance.user_id,
+        account_id=instance.account_id,
+        restrictive=signal is post_delete,
+    )

@@ -29,10 +29,14 @@ def user_is_active_given(user_id: str, found: dict | None) -> bool:
     except (ValueError, TypeError, ValidationError):  # a claim that is not a user id at all
         return False
     answer = bool(active)
-    if found is not None:
-        fact_cache.store(key, ACTIVE if answer else INACTIVE)
+    fact_cache.store(key, ACTIVE if answer else INACTIVE, found)
     return answer
 
 
-def user_active_changed(user_id) -> None:
-    fact_cache.mark_changed([active_key(str(user_id))])
+def user_active_changed(user_id, *, is_active: bool) -> None:
+    """On commit: a deactivated (or deleted) user is refused at once by every process."""
+    keys = [active_key(str(user_id))]
+    if is_active:
+        fact_cache.forget(keys)
+    else:
+        fact_cache.mark_changed(keys)

@@ -28,9 +28,9 @@ def forget_cached_active_on_save(sender, instance, created, update_fields=None, 
     # Saves that name their fields without is_active (last_login at each login) change nothing.
     if created or (update_fields is not None and "is_active" not in update_fields):
         return
-    user_active_changed(instance.pk)
+    user_active_changed(instance.pk, is_active=instance.is_active)
 
 
 @receiver(post_delete, sender=settings.AUTH_USER_MODEL, dispatch_uid="users.active_cache_on_delete")
 def forget_cached_active_on_delete(sender, instance, **kwargs):
-    user_active_changed(instance.pk)
+    user_active_changed(instance.pk, is_active=False)

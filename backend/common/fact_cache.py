@@ -2,10 +2,13 @@
 
 A fact (a user is active, a user is a member of the account of a CL-X-TOKEN, an API key's state)
 is read with the other keys of the request in one `get_many`. A miss asks the database, which
-then stores its answer with `add`. A change to the fact writes `CHANGED` over the key on commit
-(unconditionally): for `CHANGED_SECONDS` every process asks the database and stores nothing, so
-a lookup that read the database just before the commit cannot put the old answer back (its `add`
-finds the key taken). The database stays the truth: a lost key costs one query, never a wrong
+then stores its answer with `add`. A change that takes a right away (removal, deactivation,
+revocation) writes `CHANGED` over the key on commit (unconditionally): for `CHANGED_SECONDS` every
+process asks the database and stores nothing, so a lookup that read the database just before the
+commit cannot put the old answer back (its `add` finds the key taken). A change that can only
+grant (a new membership, a user activated again) deletes the key on commit: the next lookup asks
+the database; a lookup racing it can at worst put back the old refusal for one entry's lifetime,
+never an acceptance. The database stays the truth: a lost key costs one query, never a wrong
 answer; with the cache unreachable every lookup asks the database.
 
 What this cannot see: a change committed while the cache was unreachable, if that cache later
@@ -51,9 +54,12 @@ def found_value(found: dict[str, Any] | None, key: str) -> Any:
     return value
 
 
-def store(key: str, value: Any) -> None:
-    """Stores the database's answer unless the key is taken (by a `CHANGED` mark, or a peer)."""
-    if value is None or value == CHANGED:
+def store(key: str, value: Any, found: dict[str, Any] | None) -> None:
+    """Stores the database's answer unless the key is taken (by a `CHANGED` mark, or a peer).
+
+    Nothing is written when the cache was unreachable (`found` is None) or the key holds a mark
+    (the round trip would fail anyway)."""
+    if value is None or value == CHANGED or found is None or found.get(key) == CHANGED:
         return
     try:
         cache.add(key, value, timeout=entry_seconds())
@@ -80,3 +86,19 @@ def mark_changed(keys: Iterable[str]) -> None:
             )
 
     transaction.on_commit(write)
+
+
+def forget(keys: Iterable[str]) -> None:
+    """Makes the next lookup of `keys` ask the database, once the current transaction commits
+    (for changes that can only grant: see the module's docstring)."""
+    names = list(keys)
+    if not names:
+        return
+
+    def delete() -> None:
+        try:
+            cache.delete_many(names)
+        except Exception as exc:  # noqa: BLE001 - the entries expire by themselves
+            logger.warning("Could not drop %d cached credential answers (%s).", len(names), exc)
+
+    transaction.on_commit(delete)

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.services import membership_add
 from destinations.models import Event
 from endpoints.services import api_key_create
 from tests.factories import MembershipFactory, UserFactory
@@ -88,3 +89,24 @@ def test_a_warm_call_is_one_cache_round_trip_and_one_insert(account, cache_calls
     assert all("SAVEPOINT" in sql.upper() for sql in statements if sql not in inserts), statements
     assert cache_calls == ["get_many"], cache_calls
     assert Event.objects.filter(account=account).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refusal_cached_before_a_grant_does_not_outlive_it(account):
+    """Added as a member (or activated again) after a refused call: the next call is accepted."""
+    user = UserFactory(is_active=False)
+    jwt = str(RefreshToken.for_user(user).access_token)
+    headers = {
+        "HTTP_AUTHORIZATION": f"Token {jwt}",
+        "HTTP_CL_X_TOKEN": str(account.app_secret_token),
+    }
+    client = APIClient()
+    caches["default"].clear()  # as after a quiet spell: the answers below get cached
+
+    assert client.post(URL, {"n": 0}, format="json", **headers).status_code == 401  # inactive
+    user.is_active = True
+    user.save()
+    assert client.post(URL, {"n": 1}, format="json", **headers).status_code == 403  # not a member
+    membership_add(account=account, user=user)
+    assert client.post(URL, {"n": 2}, format="json", **headers).status_code == 200
+    assert Event.objects.filter(account=account).count() == 1
