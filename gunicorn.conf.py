@@ -176,16 +176,29 @@ def post_worker_init(worker):
 
 
 def _retire_replaced_workers(worker) -> None:
-    """The n-th new worker of a reload stops the n-th old one (the last new one the rest):
+    """The n-th new worker of a reload stops the n-th old one (the last new one the rest; one
+    started in place of a new worker that died while booting, every old one still there):
     gracefully, so it finishes its request; serving capacity never drops meanwhile."""
     old = _reload["old"]
     index = worker.age - _reload["first_new_age"]
-    if not old or not 0 <= index < worker.cfg.workers:
+    if not old or index < 0:
         return
-    last = index == worker.cfg.workers - 1
-    for _, pid in old[index:] if last else old[index : index + 1]:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
+    if index >= worker.cfg.workers - 1:
+        retired = old[index:] if index == worker.cfg.workers - 1 else old
+    else:
+        retired = old[index : index + 1]
+    for _, pid in retired:
+        if _parent_of(pid) == worker.ppid:  # still our master's worker (not a reused pid)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
 
 
 def child_exit(server, worker):

@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.slow]
 PAGE = "/api/"  # touches no shared state; the anonymous throttle is raised below
 SERVER_ENV = {"ANON_THROTTLE_RATE": "1000000/minute"}
 # Before the fix a request waited for a whole worker boot (5.5 s measured on a 2-core machine
-# under load, ~2-5 s here); after it, none waits for a boot. Generous for a busy machine.
+# under load, 8 s here once); after it, none waits for a boot. Generous for a busy machine: under
+# 2.5 s, or under half the boot when booting itself took that long (the old behaviour fails both).
 LONGEST_REQUEST_SECONDS = 2.5
 
 
@@ -90,7 +91,7 @@ def test_a_hup_reload_holds_no_request_while_the_new_workers_boot(servers):
 
     assert all(status == 200 for _, _, status in samples), samples
     longest = max(seconds for _, seconds, _ in samples)
-    assert longest < LONGEST_REQUEST_SECONDS, (
+    assert longest < max(LONGEST_REQUEST_SECONDS, (ready_at - hup_at) / 2), (
         f"a request took {longest:.2f} s across the reload (boot took {ready_at - hup_at:.2f} s)"
     )
     during = [s for s in samples if hup_at <= s[0] <= ready_at]
