@@ -6,11 +6,14 @@ import pytest
 from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import get_resolver
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.services import membership_add
+from destinations.ingest_views import CompatIngestView, IngestView
 from destinations.models import Event
+from destinations.permissions import IngestCallerPermission
 from endpoints.services import api_key_create
 from tests.factories import MembershipFactory, UserFactory
 
@@ -110,3 +113,26 @@ def test_a_refusal_cached_before_a_grant_does_not_outlive_it(account):
     membership_add(account=account, user=user)
     assert client.post(URL, {"n": 2}, format="json", **headers).status_code == 200
     assert Event.objects.filter(account=account).count() == 1
+
+
+def test_only_views_that_check_the_credentials_themselves_defer_the_checks():
+    """`credential_checks_deferred` makes authentication skip the denylist, the user's active flag
+    and the API key owner's membership: only a view whose permission checks them may set it."""
+
+    def views(patterns):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                yield from views(pattern.url_patterns)
+            else:
+                view_class = getattr(pattern.callback, "cls", None)
+                if view_class is not None:
+                    yield view_class
+
+    deferring = {
+        view
+        for view in views(get_resolver().url_patterns)
+        if getattr(view, "credential_checks_deferred", False)
+    }
+    assert deferring == {IngestView, CompatIngestView}
+    for view in deferring:
+        assert IngestCallerPermission in view.permission_classes
