@@ -1,6 +1,7 @@
 """The warm ingest path: each documented way of calling it costs one cache round trip and one
-database statement (the INSERT of the event), and a cold or unreachable cache falls back to the
-database with the same answer."""
+database statement (the INSERT of the event); a refusal cached before a grant does not outlive
+it; only the ingest views skip the usual credential checks. (Refusals with the cache up, flushed
+and down: test_ingest_refusals_across_processes.py.)"""
 
 import pytest
 from django.core.cache import caches
