@@ -10,6 +10,7 @@ truth: a lost cache entry costs one query, never a wrong answer.
 import hashlib
 import logging
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -21,9 +22,17 @@ logger = logging.getLogger(__name__)
 TOMBSTONE = 0  # account ids start at 1
 
 
+def token_digest(token: uuid.UUID) -> str:
+    return hashlib.sha256(token.bytes).hexdigest()[:40]
+
+
 def _key(token: uuid.UUID) -> str:
-    digest = hashlib.sha256(token.bytes).hexdigest()[:40]
-    return f"accounts:app-token:{digest}"
+    return f"accounts:app-token:{token_digest(token)}"
+
+
+def app_token_key(token: uuid.UUID) -> str:
+    """The cache key of `token` (for callers that read it in a `get_many` of their own)."""
+    return _key(token)
 
 
 def parse_app_token(raw: str | None) -> uuid.UUID | None:
@@ -40,14 +49,22 @@ def account_id_for_app_token(raw: str | None) -> int | None:
         return None
     key = _key(token)
     try:
-        cached = cache.get(key)
+        found: dict[str, Any] | None = {key: cache.get(key)}
     except Exception:  # noqa: BLE001 - the cache is an optimisation: ask the database
         logger.warning("Cache unavailable for an app token lookup.")
-        cached = None
+        found = None
+    return account_id_given(token, found)
+
+
+def account_id_given(token: uuid.UUID, found: dict[str, Any] | None) -> int | None:
+    """From `found` (a `get_many` that held `app_token_key(token)`; None = cache unreachable),
+    else from the database (the answer is then cached with `add`)."""
+    key = _key(token)
+    cached = found.get(key) if found is not None else None
     if cached is not None:
         return cached or None  # the tombstone is 0
     account_id = Account.objects.filter(app_secret_token=token).values_list("pk", flat=True).first()
-    if account_id is not None:
+    if account_id is not None and found is not None:
         try:
             cache.add(key, account_id, timeout=settings.APP_TOKEN_CACHE_SECONDS)
         except Exception:  # noqa: BLE001

@@ -1,7 +1,7 @@
 """Signal receivers: accounts reacts to users' events without users importing accounts."""
 
 from django.db import transaction
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from users.signals import user_registered
@@ -28,3 +28,14 @@ def forget_app_token(sender, instance, **kwargs):
 
     token = instance.app_secret_token
     transaction.on_commit(lambda: app_token_forget(token))
+
+
+@receiver(post_save, sender="accounts.Membership", dispatch_uid="accounts.member_cache_on_save")
+@receiver(post_delete, sender="accounts.Membership", dispatch_uid="accounts.member_cache_on_delete")
+def forget_cached_membership(sender, instance, signal, **kwargs):
+    """However a membership changes (API, admin, cascade), the ingest check follows at once."""
+    from accounts.member_cache import membership_changed
+
+    membership_changed(
+        account_id=instance.account_id, user_id=instance.user_id, removed=signal is post_delete
+    )

@@ -2,8 +2,12 @@
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings.base")
+django.setup(set_prefix=False)
 
-application = get_wsgi_application()
+from backend.common.wsgi import PathRoutedWSGIHandler  # noqa: E402 - needs the settings set up
+
+# Ingest paths take a shorter middleware chain (backend/common/wsgi.py).
+application = PathRoutedWSGIHandler()

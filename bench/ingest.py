@@ -2,13 +2,18 @@
 reference app doing the same durable work (bench/_reference_app.py: one SQL lookup of the
 CL-X-TOKEN, one raw INSERT into the same `destinations_event` table, the same JSON answer).
 
-Both run under gunicorn with the same settings (`--workers 2`, sync; `--threads N` switches both
-to gthread) on the bench database, throttle off, no worker (events stay un-fanned-out and are
-deleted between runs). Load: `wrk -t2 -c16 -d20s` with a Lua script (POST, CL-X-TOKEN, JSON body),
-or the harness's Python loop when wrk is missing. Rounds alternate reference, product, reference,
-product, ... (`--rounds 3`); the summary gives medians and the ratio product/reference.
-Also measured: `GET /api/` on the product server (touches nothing: the framework floor), and with
-`--with-jwt` the seed 003 call (CL-X-TOKEN + `Authorization: Bearer <JWT of a member>`).
+Every documented way of calling ingest is measured beside the reference: `CL-X-TOKEN` alone,
+seed 003's curl (`Authorization: Token <JWT of a member>` + `CL-X-TOKEN`), and an API key with
+the `ingest` scope (`X-API-Key`). Both servers are gunicorn started in the project folder, so with
+the shipped `gunicorn.conf.py` (`--workers 2`, sync; `--threads N` switches both to gthread), on
+the bench database, throttle off, no worker (events stay un-fanned-out and are deleted between
+runs). The product keeps the shipped access log (`--access-log off` turns it off, to measure what
+it costs); the reference writes none (it is the limit). Load: `wrk -t2 -c16 -d20s` with a Lua
+script (POST, headers, JSON body), or the harness's Python loop when wrk is missing. Rounds
+alternate reference, each call, reference, ... (`--rounds 3`); the summary gives medians, the
+ratio product/reference and the p99 ratio (targets: CL-X-TOKEN >= 0.8, the others >= 0.7 (goal
+0.8), p99 <= 2x the reference's). Also measured: `GET /api/` on the product server (touches
+nothing: the framework floor).
 
 `--tracing` adds a second product server with OpenTelemetry on (`OTEL_EXPORTER_OTLP_ENDPOINT`
 pointing at a local OTLP/HTTP sink of this bench that answers and discards), in every round
@@ -41,6 +46,7 @@ SETUP = """
 from django.contrib.auth import get_user_model
 from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import Account, Membership
+from endpoints.services import api_key_create
 
 account, _ = Account.objects.get_or_create(name="bench-ingest")
 User = get_user_model()
@@ -52,8 +58,11 @@ if user is None:
 Membership.objects.get_or_create(
     user=user, account=account, defaults={"role": Membership.Role.NORMAL_USER}
 )
+user.api_keys.all().delete()
+_, api_key = api_key_create(user=user, name="bench-ingest", account_id=account.pk, scopes=["ingest"])
 print(json.dumps({"token": str(account.app_secret_token),
-                  "jwt": str(RefreshToken.for_user(user).access_token)}))
+                  "jwt": str(RefreshToken.for_user(user).access_token),
+                  "api_key": api_key}))
 """
 
 CLEAN = """
@@ -80,7 +89,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     opt("--threads", 1, int, "gunicorn --threads of both servers (>1: gthread)")
     opt("--warmup", 2.0, float, "seconds of load per server before the rounds")
     opt("--floor-rounds", 1, int, "runs of GET /api/")
-    opt("--with-jwt", False, bool, "also CL-X-TOKEN + a member's Bearer JWT")
+    opt(
+        "--access-log",
+        "shipped",
+        str,
+        "product server's access log: shipped (gunicorn.conf.py) or off",
+    )
     opt("--tracing", False, bool, "also a product server with tracing on (local OTLP sink)")
     opt("--configs", "", str, "product gunicorn workers x threads to compare, e.g. 2x1,2x4,3x1")
     args, _ = parser.parse_known_args(argv)
@@ -91,7 +105,16 @@ class Runner:
     def __init__(self, env: dict, creds: dict, args: argparse.Namespace):
         self.env, self.args = env, args
         self.headers = {"CL-X-TOKEN": creds["token"]}
-        self.jwt_headers = {**self.headers, "Authorization": f"Bearer {creds['jwt']}"}
+        # The three documented calls, labelled as the summary prints them.
+        self.calls = {
+            "ingest": self.headers,
+            "ingest+jwt": {**self.headers, "Authorization": f"Token {creds['jwt']}"},
+            "ingest+apikey": {"X-API-Key": creds["api_key"]},
+        }
+        # The product runs with the shipped gunicorn.conf.py, access log included.
+        self.product_env = dict(env)
+        if args.access_log != "off":
+            self.product_env.pop("WEB_ACCESS_LOG", None)
 
     def post(self, base_url: str, headers: dict, duration: float | None = None):
         h.django_eval(self.env, CLEAN)  # every run starts from the same table size
@@ -129,7 +152,8 @@ def summary(label: str, runs: list, ref_runs: list, note: str) -> str:
     errors = sum(r.errors for r in runs)
     return (
         f"{label} {h.num(rps)} req/s p50 {p50:.1f} ms p99 {p99:.1f} ms (errors {errors}) | "
-        f"reference {h.num(ref)} req/s p99 {ref_p99:.1f} ms | ratio {h.ratio(rps, ref):.2f} "
+        f"reference {h.num(ref)} req/s p99 {ref_p99:.1f} ms | ratio {h.ratio(rps, ref):.2f}, "
+        f"p99 ratio {h.ratio(p99, ref_p99):.2f} "
         f"(median of {len(runs)} alternating rounds; {note})"
     )
 
@@ -164,13 +188,13 @@ def run_compare(runner: Runner, args: argparse.Namespace, note: str) -> None:
     with contextlib.ExitStack() as stack:
         reference = stack.enter_context(runner.start_reference())
         product = stack.enter_context(
-            h.start_gunicorn(runner.env, workers=args.workers, threads=args.threads)
+            h.start_gunicorn(runner.product_env, workers=args.workers, threads=args.threads)
         )
-        cases = [("reference", reference.base_url, runner.headers),
-                 ("ingest", product.base_url, runner.headers)]  # fmt: skip
+        cases = [("reference", reference.base_url, runner.headers)]
+        cases += [(label, product.base_url, headers) for label, headers in runner.calls.items()]
         if args.tracing:
             traced_env = {
-                **runner.env,
+                **runner.product_env,
                 "OTEL_EXPORTER_OTLP_ENDPOINT": stack.enter_context(otlp_sink()),
             }
             traced = stack.enter_context(
@@ -182,8 +206,6 @@ def run_compare(runner: Runner, args: argparse.Namespace, note: str) -> None:
                 )
             )
             cases.append(("ingest+tracing", traced.base_url, runner.headers))
-        if args.with_jwt:
-            cases.append(("ingest+jwt", product.base_url, runner.jwt_headers))
         for _, base_url, headers in cases:
             runner.warm(base_url, headers)
         runs: dict[str, list] = {label: [] for label, _, _ in cases}
@@ -239,7 +261,9 @@ def run_configs(runner: Runner, args: argparse.Namespace, note: str) -> None:
             print(f"round {round_number} " + stats.line("reference"), flush=True)
             for workers, threads in configs:
                 label = f"{workers}x{threads}"
-                with h.start_gunicorn(runner.env, workers=workers, threads=threads) as product:
+                with h.start_gunicorn(
+                    runner.product_env, workers=workers, threads=threads
+                ) as product:
                     runner.warm(product.base_url, runner.headers)
                     stats = runner.post(product.base_url, runner.headers)
                 runs[label].append(stats)
@@ -261,13 +285,13 @@ def run(argv: list[str]) -> None:
         else f"Python loop, {args.connections} threads, {args.duration:g} s"
     )
     reference_config = f"reference gunicorn -w {args.workers} --threads {args.threads}"
+    access_log = "product access log " + ("off" if args.access_log == "off" else "as shipped")
     runner = Runner(env, creds, args)
     try:
         if args.configs:
-            run_configs(runner, args, f"{tool}; {reference_config}")
+            run_configs(runner, args, f"{tool}; {reference_config}; {access_log}")
         else:
-            run_compare(
-                runner, args, f"{tool}; both gunicorn -w {args.workers} --threads {args.threads}"
-            )
+            both = f"both gunicorn -w {args.workers} --threads {args.threads}"
+            run_compare(runner, args, f"{tool}; {both}; {access_log}")
     finally:
         h.django_eval(env, CLEAN)

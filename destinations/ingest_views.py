@@ -61,6 +61,9 @@ MAX_EVENT_ID_LENGTH = 255
 class IngestView(APIView):
     """`POST /incoming-data/` (canonical) and `POST /server/incoming_data/` (seed 003)."""
 
+    # The authentication classes verify what the request carries; the credentials' state is
+    # checked in one cache round trip by IngestCallerPermission (destinations/ingest_auth.py).
+    credential_checks_deferred = True
     permission_classes = [IngestCallerPermission, ApiKeyScopePermission]
     throttle_classes = [IngestRateThrottle]
     required_api_key_scope = "ingest"

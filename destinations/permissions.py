@@ -6,9 +6,15 @@ from oauth2_provider.models import AbstractAccessToken
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
-from accounts.app_tokens import account_id_for_app_token
 from accounts.models import Membership
-from accounts.selectors import membership_get, memberships_of
+from accounts.selectors import membership_get
+from destinations.ingest_auth import (
+    NOT_A_MEMBER,
+    ingest_account_for_app_token,
+    jwt_check,
+    jwt_payload_of,
+    user_is_member,
+)
 from endpoints.models import ApiKey
 from endpoints.selectors import oauth_application_ingest_account
 
@@ -32,22 +38,22 @@ class IngestCallerPermission(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         raw_token = request.headers.get(CL_X_TOKEN_HEADER)
+        jwt_payload = jwt_payload_of(request)
         if raw_token is not None:
-            account_id = account_id_for_app_token(raw_token)
-            if account_id is None:
-                raise exceptions.AuthenticationFailed("Invalid CL-X-TOKEN.")
+            account_id = ingest_account_for_app_token(raw_token=raw_token, jwt_payload=jwt_payload)
             user = request.user
             if (
-                user is not None
+                jwt_payload is None
+                and user is not None
                 and user.is_authenticated
-                and not memberships_of(user=user).filter(account_id=account_id).exists()
+                and not user_is_member(user=user, account_id=account_id)
             ):
-                raise exceptions.PermissionDenied(
-                    "The authenticated user is not a member of the account of this CL-X-TOKEN."
-                )
+                raise exceptions.PermissionDenied(NOT_A_MEMBER)
             request.ingest_account_id = account_id
             request.ingest_caller = f"account:{account_id}"
             return True
+        if jwt_payload is not None:
+            jwt_check(jwt_payload)  # a revoked token answers as revoked, not as "no CL-X-TOKEN"
         key = request.auth
         if isinstance(key, ApiKey):
             if key.account_id is None:
@@ -57,7 +63,12 @@ class IngestCallerPermission(BasePermission):
             if not key.has_scope("ingest"):
                 raise exceptions.PermissionDenied('This API key lacks the "ingest" scope.')
             # The key acts for its user: once they leave the account, it no longer speaks for it.
-            if membership_get(user=key.user, account_id=key.account_id) is None:
+            owner_is_member = getattr(key, "owner_is_member", None)
+            if owner_is_member is None:
+                owner_is_member = (
+                    membership_get(user=key.user, account_id=key.account_id) is not None
+                )
+            if not owner_is_member:
                 raise exceptions.PermissionDenied(
                     "This API key's owner is no longer a member of its account."
                 )

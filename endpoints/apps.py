@@ -7,7 +7,7 @@ class EndpointsConfig(AppConfig):
 
     def ready(self):
         # Registers the OpenAPI security scheme of the API-key authentication.
-        from endpoints import schema  # noqa: F401
+        from endpoints import receivers, schema  # noqa: F401
         from endpoints.oauth_redirects import install as install_loopback_redirects
 
         install_loopback_redirects()

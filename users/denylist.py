@@ -109,27 +109,44 @@ def _forget_marker() -> None:
         logger.warning("Cache unreachable: could not drop the denylist marker.")
 
 
-def is_revoked(payload: dict) -> bool:
-    """True if the token with this (verified) payload is revoked. One cache round-trip."""
-    jti = str(payload.get("jti", ""))
-    user_id = tokens.user_id_of(payload) or ""
+def check_keys(payload: dict) -> list[str]:
+    """The cache keys that decide whether the token with this payload is revoked."""
     family = tokens.family_of(payload)
-    keys = [LOADED_KEY, jti_key(jti), user_key(user_id)]
+    keys = [
+        LOADED_KEY,
+        jti_key(str(payload.get("jti", ""))),
+        user_key(tokens.user_id_of(payload) or ""),
+    ]
     if family:
         keys.append(family_key(family))
+    return keys
+
+
+def is_revoked(payload: dict) -> bool:
+    """True if the token with this (verified) payload is revoked. One cache round-trip."""
     try:
-        found = cache.get_many(keys)
+        found = cache.get_many(check_keys(payload))
     except Exception as exc:
         logger.warning("Cache unreachable for the token denylist (%s): asking the database.", exc)
+        found = None
+    return is_revoked_given(payload, found)
+
+
+def is_revoked_given(payload: dict, found: dict | None) -> bool:
+    """The answer from `found` (the result of a `get_many` that held `check_keys(payload)`), or
+    from the database when the cache was unreachable (None) or emptied since the last rebuild."""
+    if found is None:
         return is_revoked_in_db(payload)
     if LOADED_KEY not in found:
         rebuild()
         return is_revoked_in_db(payload)
+    jti = str(payload.get("jti", ""))
     if jti_key(jti) in found:
         return True
+    family = tokens.family_of(payload)
     if family and family_key(family) in found:
         return True
-    cutoff = found.get(user_key(user_id))
+    cutoff = found.get(user_key(tokens.user_id_of(payload) or ""))
     return cutoff is not None and tokens.issued_ms(payload) < int(cutoff)
 
 

@@ -2,6 +2,8 @@
 
 from rest_framework import exceptions, status
 
+from backend.common.exceptions import retry_after_seconds
+
 
 class LoginLockedOut(exceptions.APIException):
     """429: too many failed logins for this account or client IP; `wait` becomes Retry-After."""
@@ -23,6 +25,11 @@ class RevocationUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "Token revocation is temporarily unavailable. Please try again."
     default_code = "revocation_unavailable"
+
+    def __init__(self, detail: str | None = None, code: str | None = None) -> None:
+        super().__init__(detail, code)
+        # DRF's handler turns `wait` into Retry-After, like every other 503 of the API.
+        self.wait = retry_after_seconds()
 
 
 class InsufficientCredits(exceptions.APIException):

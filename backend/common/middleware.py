@@ -17,6 +17,7 @@ from backend.common.exceptions import (
     database_unavailable_response,
     error_response,
     is_database_unavailable,
+    retry_after_seconds,
 )
 from backend.common.request_id import current_request_id
 
@@ -65,6 +66,9 @@ class JsonErrorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
+        if response.status_code == 503 and not response.has_header("Retry-After"):
+            # Every 503 says when to come back (a view's own 503, e.g. /health/ with a component down).
+            response["Retry-After"] = str(retry_after_seconds())
         if response.status_code < 400 or not is_api_path(request.path):
             return response
         content_type = response.get("Content-Type", "")

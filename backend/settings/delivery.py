@@ -61,6 +61,10 @@ DESTINATION_MAX_HEADERS = env.int("DESTINATION_MAX_HEADERS", default=20)
 LOGS_CACHE_SECONDS = env.int("LOGS_CACHE_SECONDS", default=300)
 # CL-X-TOKEN → account in the shared cache (a rotation drops the old token at once).
 APP_TOKEN_CACHE_SECONDS = env.int("APP_TOKEN_CACHE_SECONDS", default=300)
+# Ingest credential answers in the shared cache (token denylist aside): a user's active flag, a
+# membership, an API key's snapshot. Changes mark them at once; this bounds only what a change
+# made while Redis was unreachable could leave behind (backend/common/fact_cache.py).
+INGEST_AUTH_CACHE_SECONDS = env.int("INGEST_AUTH_CACHE_SECONDS", default=300)
 # Retention: events older than this whose deliveries all finished are deleted (0 keeps all).
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=30)
 EVENT_RETENTION_BATCH = env.int("EVENT_RETENTION_BATCH", default=1000)

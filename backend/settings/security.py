@@ -31,6 +31,18 @@ MIDDLEWARE.insert(
     "backend.common.limits.BodySizeLimitMiddleware",
 )
 
+# Ingest (machine-to-machine, token-authenticated POSTs) skips the middleware that does nothing
+# for it (backend/common/wsgi.py); every header, cap and count the SPEC asks for stays.
+SLIM_MIDDLEWARE_PATHS = ("/api/v1/incoming-data/", "/server/incoming_data/")
+SLIM_SKIPPED_MIDDLEWARE = [
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+]
+
 # Content Security Policy (django-csp, backend/common/security.py): JSON loads nothing, HTML
 # pages load this site only, the API docs also what Swagger UI and ReDoc need.
 INSTALLED_APPS += ["csp"]

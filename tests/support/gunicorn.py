@@ -85,8 +85,12 @@ class GunicornProcess:
         threads: int = 1,
         extra_env=None,
         port: int | None = None,
+        ready_path: str = "/health/",
     ):
         self.run_dir = run_dir
+        self.ready_path = (
+            ready_path  # answers 200 once the server serves (/health/ is 503 in an outage)
+        )
         self.workers = workers
         self.threads = threads
         self.extra_env = extra_env or {}
@@ -171,7 +175,7 @@ class GunicornProcess:
 
     def answers(self) -> bool:
         try:
-            return self.get("/health/")[0] == 200
+            return self.get(self.ready_path)[0] == 200
         except OSError:
             return False
 
