@@ -1,12 +1,13 @@
 """Attempts and their outcomes: one HTTP call per claimed job, results recorded in batches.
 
-`attempt_send` runs in an engine's thread pool and touches no database. `outcomes_record` writes a
+`attempt_send` runs on an engine's event loop and touches no database. `outcomes_record` writes a
 batch of results in one transaction: one INSERT of every attempt row, one UPDATE per group of
 successes, one per retry or failure, and the destinations' health (breaker, auto-disable). Every
 UPDATE is conditioned on the claim token, so a log another engine took over (expired lease) keeps
 that engine's result.
 """
 
+import asyncio
 import logging
 import random
 import time
@@ -16,6 +17,7 @@ from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import aiohttp
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
@@ -27,7 +29,7 @@ from destinations.pipeline.breaker import destinations_health_record
 from destinations.pipeline.claims import DeliveryJob
 from destinations.pipeline.event_types import SYSTEM_DELIVERY_FAILED, is_system_event_type
 from destinations.pipeline.ingest import system_event_emit
-from destinations.pipeline.transports import HttpResult, send
+from destinations.pipeline.transports import HttpResult, delivery_client, send
 
 logger = logging.getLogger(__name__)
 
@@ -102,13 +104,14 @@ def classify(result: HttpResult) -> tuple[str, str]:
     return Outcome.FAILED, f"HTTP {code}: not retried."
 
 
-def attempt_send(job: DeliveryJob) -> AttemptResult:
-    """Makes the HTTP attempt of a claimed job (no database access: safe in any thread)."""
+async def attempt_send(job: DeliveryJob, session: aiohttp.ClientSession) -> AttemptResult:
+    """Makes the HTTP attempt of a claimed job on the engine's loop (no database access)."""
     if not job.destination_active:
         return AttemptResult(job=job, outcome=HELD)
     started = timezone.now()
     clock = time.monotonic()
-    http = send(
+    http = await send(
+        session,
         method=job.method,
         url=job.url,
         headers=job.headers,
@@ -126,6 +129,16 @@ def attempt_send(job: DeliveryJob) -> AttemptResult:
     return AttemptResult(
         job=job, outcome=outcome, error=error, http=http, started_at=started, duration=duration
     )
+
+
+def attempt_send_now(job: DeliveryJob) -> AttemptResult:
+    """One attempt outside an engine (this thread, a short-lived loop and client)."""
+
+    async def once() -> AttemptResult:
+        async with delivery_client(concurrency=1) as session:
+            return await attempt_send(job, session)
+
+    return asyncio.run(once())
 
 
 def _mine(job: DeliveryJob) -> QuerySet[DeliveryLog]:

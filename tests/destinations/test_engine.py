@@ -16,8 +16,7 @@ from tests.support.worker import wait_until
 
 @pytest.fixture
 def fast_loop(settings):
-    settings.DELIVERY_POLL_MIN_SECONDS = 0.01
-    settings.DELIVERY_POLL_MAX_SECONDS = 0.05
+    settings.DELIVERY_POLL_FALLBACK_SECONDS = 0.2
 
 
 def test_it_survives_a_failing_turn_and_delivers_everything(
