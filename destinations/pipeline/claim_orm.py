@@ -95,7 +95,9 @@ def _fifo_head(*, destination_id: int, now: datetime) -> tuple[int, int] | None:
     return (head["id"], destination_id) if due or expired else None
 
 
-def _count_rate_claims(picked: dict[int, int], rate_limits: dict[int, int | None], now: datetime):
+def _count_rate_claims(
+    picked: dict[int, int], rate_limits: dict[int, int | None], now: datetime
+) -> None:
     window_start = now - timedelta(seconds=1)
     for destination_id, claimed in picked.items():
         if rate_limits.get(destination_id) is None:
