@@ -81,6 +81,7 @@ def deliveries_claim(*, limit: int, log_ids: list[int] | None = None) -> list[De
         claims_serialize()
         if connection.vendor == "postgresql":
             return _claim_postgresql(limit=limit, log_ids=log_ids, now=now, token=token)
+        # Imported here: claim_orm builds on this module's DeliveryJob and helpers.
         from destinations.pipeline.claim_orm import claim_with_orm
 
         return claim_with_orm(limit=limit, log_ids=log_ids, now=now, token=token)
