@@ -33,6 +33,7 @@ class CallLoop:
         self._thread = threading.Thread(target=self._loop.run_forever, name="delivery-http")
         self._thread.daemon = True
         self._lock = threading.Lock()
+        self._finishing = threading.Condition(self._lock)
         self._finished: list[AttemptResult] = []
         self._tokens: collections.Counter[uuid.UUID] = collections.Counter()
         self._in_flight = 0
@@ -83,12 +84,20 @@ class CallLoop:
                 del self._tokens[job.claim_token]
             if result is not None:
                 self._finished.append(result)
+            self._finishing.notify_all()
         self._on_finish()
 
     def take_finished(self) -> list[AttemptResult]:
         with self._lock:
             finished, self._finished = self._finished, []
         return finished
+
+    def wait_for_batch(self, *, timeout: float) -> None:
+        """Waits up to `timeout` for a quarter of the calls (at most 64) to have finished, so one
+        turn records them together without holding finished calls' slots for long."""
+        with self._finishing:
+            wanted = max(1, min(64, (self._in_flight + len(self._finished)) // 4))
+            self._finishing.wait_for(lambda: len(self._finished) >= wanted, timeout=timeout)
 
     def put_back(self, results: list[AttemptResult]) -> None:
         """Results a failed turn could not record: the next turn tries again."""

@@ -10,9 +10,9 @@ asyncio loop with one aiohttp session, `DELIVERY_CONCURRENCY` calls in flight.
 Between turns the loop thread sleeps until one of: a call finished, a new event was ingested
 (PostgreSQL NOTIFY, `wakeup.EventListener`), the next retry / lease end / breaker cooling / rate
 window falls due, the heartbeat is due, or `DELIVERY_POLL_FALLBACK_SECONDS` passed (the only
-polling, and all there is on SQLite). Turns are at least `DELIVERY_TURN_MIN_SECONDS` apart, so
-under load one turn records and claims a batch. An idle engine costs one transaction per
-fallback interval.
+polling, and all there is on SQLite). Turns are at least `DELIVERY_TURN_MIN_SECONDS` apart
+unless a quarter of the calls in flight finished sooner, so under load one turn records and
+claims a batch. An idle engine costs one transaction per fallback interval.
 
 Why asyncio + aiohttp: delivery is waiting on the network; one event loop keeps thousands of
 calls in flight on one thread without a thread each, and the per-call work is small.
@@ -116,11 +116,11 @@ class DeliveryEngine:
                     continue
                 self._outage.recovered()
                 self._wake.wait(delay)
-                # Under load, a call finishes every few milliseconds: one turn per spacing
-                # records and claims them as a batch.
+                # Under load, a call finishes every few milliseconds: a turn waits (up to the
+                # spacing) for a batch of them, so it records and claims many at once.
                 spacing = settings.DELIVERY_TURN_MIN_SECONDS - (time.monotonic() - started)
-                if spacing > 0:
-                    self._stopping.wait(spacing)
+                if spacing > 0 and not self._stopping.is_set():
+                    self._calls.wait_for_batch(timeout=spacing)
             self._drain(timeout=5.0)
         finally:
             self._calls.close()
