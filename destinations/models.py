@@ -200,8 +200,11 @@ class DeliveryLog(BaseModel):
     attempts = models.PositiveIntegerField(default=0)
     round_start_attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
-    # Lease of the delivery engine that claimed the log; past it, another engine takes it over.
+    # Lease of the delivery engine that claimed the log, renewed while its call is in flight;
+    # past it, another engine takes it over.
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # When the current claim was taken: a taken-over claim's lost attempt is recorded at this time.
+    claimed_at = models.DateTimeField(null=True, blank=True)
     # Which claim batch holds the log: outcomes are recorded only by the holder of the token.
     claim_token = models.UUIDField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -290,6 +293,8 @@ class DeliveryAttempt(models.Model):
         SUCCESS = "success", "Success"
         RETRY = "retry", "Failed, will retry"
         FAILED = "failed", "Failed permanently"
+        # The worker holding the claim died: whether the request went out is not known.
+        UNKNOWN = "unknown", "Unknown (worker lost)"
 
     log = models.ForeignKey(DeliveryLog, on_delete=models.CASCADE, related_name="attempt_set")
     # Denormalized from log.destination for the stats' window queries. Filled by the database

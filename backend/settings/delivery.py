@@ -30,24 +30,29 @@ DELIVERY_RETRY_JITTER = env.float("DELIVERY_RETRY_JITTER", default=1.0)
 DELIVERY_RETRY_AFTER_MAX_SECONDS = env.int("DELIVERY_RETRY_AFTER_MAX_SECONDS", default=3600)
 DELIVERY_CONNECT_TIMEOUT = env.float("DELIVERY_CONNECT_TIMEOUT", default=5.0)
 DELIVERY_READ_TIMEOUT = env.float("DELIVERY_READ_TIMEOUT", default=15.0)
-# A claimed log is the engine's for this long: one attempt (both timeouts) plus bookkeeping. A
-# killed worker's deliveries are taken over by another engine when it ends.
-DELIVERY_LEASE_SECONDS = env.int(
-    "DELIVERY_LEASE_SECONDS", default=int(DELIVERY_CONNECT_TIMEOUT + DELIVERY_READ_TIMEOUT) + 10
-)
+# A claimed log is the engine's for this long; the engine renews it every
+# DELIVERY_HEARTBEAT_SECONDS while the call is in flight, so it runs out only when the engine
+# died: then another engine takes the delivery over (and records the lost attempt).
+DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=8)
+DELIVERY_HEARTBEAT_SECONDS = env.float("DELIVERY_HEARTBEAT_SECONDS", default=2.0)
 # Delivery engine (one per worker process; `off` for workers meant for other tasks only).
 DELIVERY_ENGINE = env.str("DELIVERY_ENGINE", default="on")
-# HTTP calls in flight per worker process (threads of its engine's pool).
+# HTTP calls in flight per worker process (tasks on its engine's event loop).
 DELIVERY_CONCURRENCY = env.int("DELIVERY_CONCURRENCY", default=128)
 # Isolation: claims in flight to one destination at once, across every engine.
 DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION = env.int(
     "DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION", default=64
 )
 DELIVERY_FANOUT_BATCH = env.int("DELIVERY_FANOUT_BATCH", default=200)
-# Engine loop: pause between busy turns; idle polling backs off from MIN to MAX.
-DELIVERY_TICK_SECONDS = env.float("DELIVERY_TICK_SECONDS", default=0.01)
-DELIVERY_POLL_MIN_SECONDS = env.float("DELIVERY_POLL_MIN_SECONDS", default=0.02)
-DELIVERY_POLL_MAX_SECONDS = env.float("DELIVERY_POLL_MAX_SECONDS", default=0.25)
+# Engine loop: it wakes on work (a finished call, a new event by PostgreSQL NOTIFY, the next
+# retry or lease due); this is the safety net (and SQLite's only way to see new events).
+DELIVERY_POLL_FALLBACK_SECONDS = env.float("DELIVERY_POLL_FALLBACK_SECONDS", default=1.0)
+# Turns at most this often, so that under load one turn records and claims a whole batch.
+DELIVERY_TURN_MIN_SECONDS = env.float("DELIVERY_TURN_MIN_SECONDS", default=0.05)
+# Extra trust roots (PEM) for HTTPS destinations, beside the system's (e.g. a private CA).
+DELIVERY_CA_BUNDLE = env.str("DELIVERY_CA_BUNDLE", default="")
+# Tests: a JSON file {host: [addresses]} the delivery resolver consults before DNS.
+DELIVERY_HOSTS_FILE = env.str("DELIVERY_HOSTS_FILE", default="")
 # Circuit breaker: failed attempts in a row that open it, and its cooling (doubling per trip).
 DELIVERY_BREAKER_THRESHOLD = env.int("DELIVERY_BREAKER_THRESHOLD", default=5)
 DELIVERY_BREAKER_COOLING_SECONDS = env.float("DELIVERY_BREAKER_COOLING_SECONDS", default=10.0)

@@ -4,7 +4,9 @@ Circuit breaker (SPEC section 11): `DELIVERY_BREAKER_THRESHOLD` failed attempts 
 answer, 408, 429 or 5xx) open it: the destination's deliveries pause for a cooling period that
 doubles with each trip in a row (`DELIVERY_BREAKER_COOLING_SECONDS`, at most
 `DELIVERY_BREAKER_MAX_COOLING_SECONDS`). After it, the destination is half-open: the claims let one
-probe through; a success closes the breaker, a failure reopens it. Paused logs stay pending.
+probe through; a success closes the breaker, a failure of that probe reopens it (one doubling per
+failed probe). Failures of calls claimed before the trip (stragglers of the burst that tripped it)
+count for nothing more. Paused logs stay pending.
 
 Auto-disable: 410 Gone, or every attempt failing for `DESTINATION_DISABLE_AFTER_SECONDS` (or
 `DESTINATION_DISABLE_AFTER_FAILED_LOGS` logs failing in a row), disables the destination, holds its
@@ -81,23 +83,18 @@ def _record_failures(*, destination_id: int, failed: "list[AttemptResult]", now:
     if destination is None or not destination.is_active:
         return
     updates: dict[str, Any] = {}
-    unwell = sum(1 for r in failed if trips_breaker(r.status_code))
-    if unwell:
-        failures = destination.breaker_failures + unwell
-        half_open = destination.breaker_trips > 0
-        if half_open or failures >= settings.DELIVERY_BREAKER_THRESHOLD:
-            trips = destination.breaker_trips + 1
-            updates.update(
-                breaker_trips=trips,
-                breaker_failures=0,
-                breaker_open_until=now + timedelta(seconds=breaker_cooling(trips)),
-            )
-            logger.warning(
-                "Destination %s: circuit open for %.0fs after %d failure(s).",
-                destination_id,
-                breaker_cooling(trips),
-                failures,
-            )
+    unwell = [r for r in failed if trips_breaker(r.status_code)]
+    if destination.breaker_trips > 0:
+        # Tripped: only a probe (claimed once the cooling ended) may reopen it. Calls claimed
+        # before the trip that come back failed later are what tripped it: nothing more.
+        opened_until = destination.breaker_open_until
+        probes = [r for r in unwell if opened_until is None or r.job.claimed_at >= opened_until]
+        if probes:
+            updates.update(_trip(destination_id, destination.breaker_trips + 1, len(probes), now))
+    elif unwell:
+        failures = destination.breaker_failures + len(unwell)
+        if failures >= settings.DELIVERY_BREAKER_THRESHOLD:
+            updates.update(_trip(destination_id, 1, failures, now))
         else:
             updates["breaker_failures"] = failures
     failing_since = destination.failing_since or now
@@ -120,6 +117,21 @@ def _record_failures(*, destination_id: int, failed: "list[AttemptResult]", now:
         destination_disable(
             destination_id=destination_id, reason=f"{consecutive} deliveries in a row failed."
         )
+
+
+def _trip(destination_id: int, trips: int, failures: int, now: datetime) -> dict[str, Any]:
+    cooling = breaker_cooling(trips)
+    logger.warning(
+        "Destination %s: circuit open for %.0fs after %d failure(s).",
+        destination_id,
+        cooling,
+        failures,
+    )
+    return {
+        "breaker_trips": trips,
+        "breaker_failures": 0,
+        "breaker_open_until": now + timedelta(seconds=cooling),
+    }
 
 
 @transaction.atomic

@@ -1,39 +1,49 @@
-"""The delivery engine: one loop per worker process that keeps many deliveries in flight.
+"""The delivery engine: one per worker process, a loop that sleeps until there is work.
 
-Each loop turn fans out waiting events, claims as many due deliveries as it has free slots (in
-one batch), hands them to a thread pool that makes the HTTP calls, and records the finished ones
-in one batch. Only the loop thread touches the database; the pool threads only talk HTTP. So
-throughput is `DELIVERY_CONCURRENCY / destination latency` per process rather than one delivery
-per process at a time, and a slow or hanging destination holds at most its per-destination cap of
-slots (see `claims`) until its circuit breaker opens (see `health`).
+Two threads. The loop thread is the only one touching the database: each turn is ONE
+transaction that records the finished attempts (`outcomes`), renews the leases of the calls still
+in flight when the heartbeat is due (`claims.leases_renew`), fans out waiting events (`fanout`),
+claims as many due deliveries as there are free slots (`claims`) and reads when the next thing
+falls due (`wakeup.next_due_at`). The claimed jobs then go to the HTTP thread (`calls`): one
+asyncio loop with one aiohttp session, `DELIVERY_CONCURRENCY` calls in flight.
 
-Why threads: the HTTP client (requests + urllib3 with the SSRF-vetted connections of
-`transports`) is blocking and proven, the work between calls is small, and a pool of threads keeps
-each destination's keep-alive connections; the benchmark (`make bench BENCH_ARGS=delivery`) is
-what the default concurrency comes from (README).
+Between turns the loop thread sleeps until one of: a call finished, a new event was ingested
+(PostgreSQL NOTIFY, `wakeup.EventListener`), the next retry / lease end / breaker cooling / rate
+window falls due, the heartbeat is due, or `DELIVERY_POLL_FALLBACK_SECONDS` passed (the only
+polling, and all there is on SQLite). Turns are at least `DELIVERY_TURN_MIN_SECONDS` apart
+unless a quarter of the calls in flight finished sooner, so under load one turn records and
+claims a batch. An idle engine costs one transaction per fallback interval.
 
-The engine starts inside each Celery worker process (`destinations.apps`), so `celery worker` is
+Why asyncio + aiohttp: delivery is waiting on the network; one event loop keeps thousands of
+calls in flight on one thread without a thread each, and the per-call work is small.
+
+A database outage is logged once, then with a count at a backoff, then once when it ends
+(`outage`); results not yet recorded are kept and recorded by the first turn that succeeds.
+
+The engine starts inside each Celery worker process (`destinations.tasks`), so `celery worker` is
 all a deployment runs; `DELIVERY_ENGINE=off` turns it off for workers meant only for other tasks.
-The database is the queue: an idle engine polls with a backoff from `DELIVERY_POLL_MIN_SECONDS`
-to `DELIVERY_POLL_MAX_SECONDS`.
 """
 
 import contextlib
 import logging
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, InterfaceError, close_old_connections, connection, transaction
+from django.utils import timezone
 
-from destinations.pipeline.claims import deliveries_claim
+from destinations.pipeline.calls import CallLoop
+from destinations.pipeline.claims import claims_serialize, deliveries_claim, leases_renew
 from destinations.pipeline.fanout import events_fan_out
-from destinations.pipeline.outcomes import AttemptResult, attempt_send, outcomes_record
+from destinations.pipeline.outage import OutageLog
+from destinations.pipeline.outcomes import attempt_send_now, outcomes_record
+from destinations.pipeline.wakeup import EventListener, next_due_at
 
 logger = logging.getLogger(__name__)
 
 SKIPPED = "skipped"
+DATABASE_ERRORS = (DatabaseError, InterfaceError)
 
 
 def delivery_attempt(*, log_id: int) -> str:
@@ -45,22 +55,29 @@ def delivery_attempt(*, log_id: int) -> str:
     jobs = deliveries_claim(limit=1, log_ids=[log_id])
     if not jobs:
         return SKIPPED
-    recorded = outcomes_record([attempt_send(jobs[0])])
+    recorded = outcomes_record([attempt_send_now(jobs[0])])
     return str(recorded.get(log_id, SKIPPED))
 
 
 class DeliveryEngine:
-    """The loop thread and its pool (see the module docstring)."""
+    """The loop thread, the HTTP thread and the event listener (see the module docstring)."""
 
     def __init__(self, *, concurrency: int | None = None):
         self.concurrency = concurrency or settings.DELIVERY_CONCURRENCY
-        self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="delivery")
-        self._in_flight: set[Future[AttemptResult]] = set()
-        self._done: list[AttemptResult] = []
+        self._wake = threading.Event()
         self._stopping = threading.Event()
+        self._calls = CallLoop(concurrency=self.concurrency, on_finish=self._wake.set)
+        self._listener = EventListener(wake=self._wake.set) if EventListener.supported() else None
         self._thread = threading.Thread(target=self._run, name="delivery-engine", daemon=True)
+        self._outage = OutageLog(what="Delivery engine", logger=logger)
+        self._next_heartbeat = 0.0
+        self._more_work = False
+        self.turns = 0
 
     def start(self) -> "DeliveryEngine":
+        self._calls.start()
+        if self._listener is not None:
+            self._listener.start()
         self._thread.start()
         logger.info("Delivery engine started (%d in flight at most).", self.concurrency)
         return self
@@ -72,73 +89,85 @@ class DeliveryEngine:
         delivers them again (at least once).
         """
         self._stopping.set()
-        self._thread.join(timeout + 2.0)
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._wake.set()
+        self._thread.join(timeout + 5.0)
+        if self._listener is not None:
+            self._listener.stop()
 
     @property
     def running(self) -> bool:
         return self._thread.is_alive()
 
     def _run(self) -> None:
-        idle = settings.DELIVERY_POLL_MIN_SECONDS
         try:
             while not self._stopping.is_set():
+                started = time.monotonic()
+                self._wake.clear()
                 try:
-                    busy = self.turn()
-                except Exception:  # noqa: BLE001 - a database outage must not end the loop
+                    delay = self.turn()
+                except DATABASE_ERRORS as exc:
+                    self._reset_connection()
+                    self._stopping.wait(self._outage.failed(exc))
+                    continue
+                except Exception:  # noqa: BLE001 - a bug must not end deliveries for good
                     logger.exception("Delivery engine turn failed; retrying.")
                     self._reset_connection()
-                    busy = False
-                    idle = settings.DELIVERY_POLL_MAX_SECONDS
-                if busy:
-                    idle = settings.DELIVERY_POLL_MIN_SECONDS
-                    self._stopping.wait(settings.DELIVERY_TICK_SECONDS)
-                else:
-                    self._stopping.wait(idle)
-                    idle = min(idle * 2, settings.DELIVERY_POLL_MAX_SECONDS)
+                    self._stopping.wait(1.0)
+                    continue
+                self._outage.recovered()
+                self._wake.wait(delay)
+                # Under load, a call finishes every few milliseconds: a turn waits (up to the
+                # spacing) for a batch of them, so it records and claims many at once.
+                spacing = settings.DELIVERY_TURN_MIN_SECONDS - (time.monotonic() - started)
+                if spacing > 0 and not self._stopping.is_set():
+                    self._calls.wait_for_batch(timeout=spacing)
             self._drain(timeout=5.0)
         finally:
+            self._calls.close()
             connection.close()
 
-    def turn(self) -> bool:
-        """One loop turn; True when there was work (so the next turn comes soon).
-
-        Finished attempts are recorded before the next claim, so what they change (a breaker
-        that opened, a destination disabled) already holds for that claim.
-        """
-        self._collect()
-        recorded = bool(self._done)
-        if self._done:
-            results, self._done = self._done, []
-            outcomes_record(results)
-        fanned = events_fan_out()
-        free = self.concurrency - len(self._in_flight)
-        jobs = deliveries_claim(limit=free) if free > 0 else []
-        for job in jobs:
-            self._in_flight.add(self._pool.submit(attempt_send, job))
-        return bool(recorded or fanned or jobs or self._in_flight)
-
-    def _collect(self) -> None:
-        finished = {future for future in self._in_flight if future.done()}
-        self._in_flight -= finished
-        for future in finished:
-            try:
-                self._done.append(future.result())
-            except Exception:  # noqa: BLE001 - a bug in one attempt; its lease brings it back
-                logger.exception("A delivery attempt raised; its lease will expire.")
+    def turn(self) -> float:
+        """One turn (one transaction); returns how long the engine may sleep before the next."""
+        results = self._calls.take_finished()
+        heartbeat = time.monotonic() >= self._next_heartbeat
+        try:
+            with transaction.atomic():
+                claims_serialize()  # first, before any row lock (see `claims`)
+                if results:
+                    outcomes_record(results)
+                if heartbeat:
+                    leases_renew(tokens=self._calls.tokens())
+                fanned = events_fan_out()
+                free = self.concurrency - self._calls.in_flight
+                jobs = (
+                    deliveries_claim(limit=free) if free > 0 and not self._stopping.is_set() else []
+                )
+                now = timezone.now()
+                due = next_due_at(now)
+        except DATABASE_ERRORS:
+            self._calls.put_back(results)
+            raise
+        self.turns += 1
+        if heartbeat:
+            self._next_heartbeat = time.monotonic() + settings.DELIVERY_HEARTBEAT_SECONDS
+        self._calls.submit(jobs)  # only once the claim is committed
+        delay = settings.DELIVERY_POLL_FALLBACK_SECONDS
+        if fanned >= settings.DELIVERY_FANOUT_BATCH:
+            delay = 0.0  # more events wait than one batch took
+        if due is not None:
+            delay = min(delay, max((due - now).total_seconds(), 0.0))
+        if self._calls.in_flight:
+            delay = min(delay, max(self._next_heartbeat - time.monotonic(), 0.0))
+        return float(delay)
 
     def _drain(self, *, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while self._in_flight and time.monotonic() < deadline:
-            time.sleep(0.05)
-            self._collect()
-        self._collect()
-        if self._done:
+        self._calls.wait_idle(timeout)
+        results = self._calls.take_finished()
+        if results:
             try:
-                outcomes_record(self._done)
+                outcomes_record(results)
             except Exception:  # noqa: BLE001 - leases bring these back
-                logger.exception("Could not record the last outcomes at shutdown.")
-            self._done = []
+                logger.warning("Could not record the last outcomes at shutdown.")
 
     @staticmethod
     def _reset_connection() -> None:

@@ -1,24 +1,23 @@
 """Attempts and their outcomes: one HTTP call per claimed job, results recorded in batches.
 
-`attempt_send` runs in an engine's thread pool and touches no database. `outcomes_record` writes a
-batch of results in one transaction: one INSERT of every attempt row, one UPDATE per group of
-successes, one per retry or failure, and the destinations' health (breaker, auto-disable). Every
-UPDATE is conditioned on the claim token, so a log another engine took over (expired lease) keeps
-that engine's result.
+`attempt_send` runs on an engine's event loop and touches no database. `outcomes_record` writes a
+batch of results: one UPDATE of every log (`outcome_writes`), one INSERT of the attempt rows, and
+the destinations' health (breaker, auto-disable). The UPDATE is conditioned on the claim token,
+so a log another engine took over (expired lease) keeps that engine's result.
 """
 
+import asyncio
 import logging
 import random
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+import aiohttp
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from destinations import metrics
@@ -27,8 +26,9 @@ from destinations.pipeline.breaker import destinations_health_record
 from destinations.pipeline.claims import DeliveryJob
 from destinations.pipeline.event_types import SYSTEM_DELIVERY_FAILED, is_system_event_type
 from destinations.pipeline.ingest import system_event_emit
+from destinations.pipeline.outcome_writes import LogChange, logs_finish
 from destinations.pipeline.tracing import attempt_headers, attempt_span
-from destinations.pipeline.transports import HttpResult, send
+from destinations.pipeline.transports import HttpResult, delivery_client, send
 
 logger = logging.getLogger(__name__)
 
@@ -103,8 +103,8 @@ def classify(result: HttpResult) -> tuple[str, str]:
     return Outcome.FAILED, f"HTTP {code}: not retried."
 
 
-def attempt_send(job: DeliveryJob) -> AttemptResult:
-    """Makes the HTTP attempt of a claimed job (no database access: safe in any thread)."""
+async def attempt_send(job: DeliveryJob, session: aiohttp.ClientSession) -> AttemptResult:
+    """Makes the HTTP attempt of a claimed job on the engine's loop (no database access)."""
     if not job.destination_active:
         return AttemptResult(job=job, outcome=HELD)
     started = timezone.now()
@@ -119,7 +119,8 @@ def attempt_send(job: DeliveryJob) -> AttemptResult:
         url=job.url,
         method=job.method,
     ) as span:
-        http = send(
+        http = await send(
+            session,
             method=job.method,
             url=job.url,
             headers={**job.headers, **attempt_headers()},
@@ -141,25 +142,40 @@ def attempt_send(job: DeliveryJob) -> AttemptResult:
     )
 
 
-def _mine(job: DeliveryJob) -> QuerySet[DeliveryLog]:
-    return DeliveryLog.objects.filter(
-        pk=job.log_id, claim_token=job.claim_token, status=Status.IN_PROGRESS
-    )
+def attempt_send_now(job: DeliveryJob) -> AttemptResult:
+    """One attempt outside an engine (this thread, a short-lived loop and client)."""
+
+    async def once() -> AttemptResult:
+        async with delivery_client(concurrency=1) as session:
+            return await attempt_send(job, session)
+
+    return asyncio.run(once())
 
 
 def outcomes_record(results: list[AttemptResult]) -> dict[int, str]:
     """Writes a batch of results; returns {log_id: outcome} for the logs this engine still held
-    (a log whose lease another engine took over is left out: its result stands)."""
+    (a log whose lease another engine took over is left out: its result stands, and that
+    engine recorded this send as the lost attempt)."""
     if not results:
         return {}
     now = timezone.now()
-    recorded: dict[int, str] = {}
     with transaction.atomic():
-        attempts = [r for r in results if r.outcome != HELD]
+        mine = logs_finish(
+            changes=[
+                LogChange(
+                    log_id=r.job.log_id, claim_token=r.job.claim_token, **_log_changes(r, now)
+                )
+                for r in results
+            ],
+            now=now,
+        )
+        recorded = {r.job.log_id: r.outcome for r in results if r.job.log_id in mine}
+        attempts = [r for r in results if r.outcome != HELD and r.job.log_id in mine]
         DeliveryAttempt.objects.bulk_create(
             [
                 DeliveryAttempt(
                     log_id=r.job.log_id,
+                    destination_id=r.job.destination_id,  # else the database's trigger looks it up
                     attempt_number=r.job.attempt_number,
                     started_at=r.started_at or now,
                     duration_ms=int(r.duration * 1000),
@@ -171,53 +187,21 @@ def outcomes_record(results: list[AttemptResult]) -> dict[int, str]:
                 for r in attempts
             ]
         )
-        released = {"claimed_until": None, "claim_token": None, "updated_at": now}
-        # Successes, grouped: one UPDATE per (claim batch, status code).
-        groups: dict[tuple[uuid.UUID, int | None], list[AttemptResult]] = {}
-        for r in results:
-            if r.outcome == Outcome.SUCCESS:
-                groups.setdefault((r.job.claim_token, r.status_code), []).append(r)
-        for (token, code), members in groups.items():
-            ids = [r.job.log_id for r in members]
-            updated = DeliveryLog.objects.filter(
-                pk__in=ids, claim_token=token, status=Status.IN_PROGRESS
-            ).update(
-                status=Status.SUCCESS,
-                next_attempt_at=None,
-                processed_timestamp=now,
-                last_status_code=code,
-                last_error="",
-                **released,
-            )
-            if updated < len(ids):
-                # Some were taken over (their token changed): find which rows were ours.
-                ids = list(
-                    DeliveryLog.objects.filter(
-                        pk__in=ids, status=Status.SUCCESS, processed_timestamp=now
-                    ).values_list("id", flat=True)
-                )
-            for log_id in ids:
-                recorded[log_id] = Outcome.SUCCESS
-        for r in results:
-            if r.outcome == Outcome.SUCCESS:
-                continue
-            if _mine(r.job).update(**_log_changes(r, now), **released):
-                recorded[r.job.log_id] = r.outcome
-        destinations_health_record(
-            results=[r for r in attempts if r.job.log_id in recorded], now=now
-        )
-        for r in results:
-            if recorded.get(r.job.log_id) == Outcome.FAILED:
+        destinations_health_record(results=attempts, now=now)
+        for r in attempts:
+            if r.outcome == Outcome.FAILED:
                 _emit_delivery_failed(r)
     _count(results, recorded, now)
     return recorded
 
 
 def _log_changes(r: AttemptResult, now: datetime) -> dict[str, Any]:
-    """The log's new state after a held, retry or failed result."""
+    """The log's new state after a result."""
     if r.outcome == HELD:
-        return {"status": Status.HELD, "next_attempt_at": None}
-    changes = {"last_status_code": r.status_code, "last_error": r.error[:2000]}
+        return {"status": Status.HELD, "keeps_last_result": True}
+    changes: dict[str, Any] = {"last_status_code": r.status_code, "last_error": r.error[:2000]}
+    if r.outcome == Outcome.SUCCESS:
+        return {**changes, "status": Status.SUCCESS, "processed_timestamp": now}
     if r.outcome == Outcome.RETRY:
         headers = (r.http.headers if r.http else None) or {}
         retry_after = parse_retry_after(headers.get("Retry-After"))
@@ -227,7 +211,7 @@ def _log_changes(r: AttemptResult, now: datetime) -> dict[str, Any]:
             "status": Status.PENDING,
             "next_attempt_at": now + timedelta(seconds=delay),
         }
-    return {**changes, "status": Status.FAILED, "next_attempt_at": None, "processed_timestamp": now}
+    return {**changes, "status": Status.FAILED, "processed_timestamp": now}
 
 
 def _emit_delivery_failed(r: AttemptResult) -> None:

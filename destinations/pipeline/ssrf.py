@@ -3,16 +3,22 @@
 Two checks share one rule set:
 - `validate_destination_url(url)` at create/update: scheme, URL shape, host form, and every address
   the host resolves to must be public.
-- `resolve_safe_address(host, port)` at delivery time, called by the outbound HTTP connection
-  itself (destinations/pipeline/transports.py), so the socket connects to the very address that was vetted
-  and a DNS answer that changed since creation (DNS rebinding) cannot slip through.
+- `vet_addresses(host, addresses)` at delivery time, called by the delivery client's resolver
+  (destinations/pipeline/resolver.py) when it connects, so the socket connects to the very address
+  that was vetted and a DNS answer that changed since creation (DNS rebinding) cannot slip through.
+  `vet_ip_literal(host)` checks a URL whose host is an address (no resolver runs for those).
 
 `DESTINATION_ALLOWED_HOSTS` (hostnames or IPs) exempts hosts, e.g. a local sink in tests.
+`DELIVERY_HOSTS_FILE` (tests): a JSON file {host: [addresses]} consulted before DNS, so tests
+control resolution in-process (an empty list: the name does not resolve) and no lookup leaves
+the machine.
 """
 
 import ipaddress
+import json
 import re
 import socket
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -75,24 +81,53 @@ def address_refusal_reason(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) ->
     return None
 
 
-def resolve_safe_address(host: str, port: int) -> str:
-    """The first address of `host` to connect to, after checking that every address is public.
+def hosts_file_addresses(host: str) -> list[str] | None:
+    """The addresses `DELIVERY_HOSTS_FILE` gives `host` (None: not listed, ask DNS)."""
+    path = getattr(settings, "DELIVERY_HOSTS_FILE", "")
+    if not path:
+        return None
+    try:
+        table = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    entry = table.get(host.strip("[]").lower())
+    return None if entry is None else [str(address) for address in entry]
 
-    Raises UnsafeDestinationError when any resolved address is refused (a host that mixes public
-    and private answers is refused as a whole) or when the name does not resolve.
-    """
+
+def lookup(host: str, port: int) -> list[str]:
+    """Every address of `host` (hosts file first, then DNS); socket.gaierror when none."""
+    bare = host.strip("[]").lower()
+    listed = hosts_file_addresses(bare)
+    if listed is not None:
+        if not listed:
+            raise socket.gaierror(socket.EAI_NONAME, f"{bare} is listed without addresses")
+        return listed
+    infos = socket.getaddrinfo(bare, port, type=socket.SOCK_STREAM)
+    # sockaddr[0] is the address text for AF_INET and AF_INET6 (the only families asked for).
+    return [str(info[4][0]) for info in infos]
+
+
+def vet_ip_literal(host: str) -> None:
+    """Refuses a URL host written as a non-public IP address (unless allowed); names pass."""
+    bare = host.strip("[]").lower()
+    try:
+        ip = ipaddress.ip_address(bare.split("%", 1)[0])
+    except ValueError:
+        return
+    if bare in _allowed_hosts() or str(ip) in _allowed_hosts():
+        return
+    reason = address_refusal_reason(ip)
+    if reason:
+        raise UnsafeDestinationError(f"The URL points to {reason}; deliveries there are refused.")
+
+
+def vet_addresses(host: str, addresses: list[str]) -> None:
+    """Refuses the host when any of its addresses is not public (a host that mixes public and
+    private answers is refused as a whole); allowed hosts and addresses pass."""
     bare = host.strip("[]").lower()
     allowed = _allowed_hosts()
-    try:
-        infos = socket.getaddrinfo(bare, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise UnsafeDestinationError(f"The host {bare!r} does not resolve.") from exc
-    # sockaddr[0] is the address text for AF_INET and AF_INET6 (the only families asked for).
-    addresses = [str(info[4][0]) for info in infos]
-    if not addresses:
-        raise UnsafeDestinationError(f"The host {bare!r} does not resolve.")
     if bare in allowed:
-        return addresses[0]
+        return
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
         if address in allowed or str(ip) in allowed:
@@ -102,6 +137,23 @@ def resolve_safe_address(host: str, port: int) -> str:
             raise UnsafeDestinationError(
                 f"The host {bare!r} resolves to {reason}; deliveries there are not allowed."
             )
+
+
+def resolve_safe_address(host: str, port: int) -> str:
+    """The first address of `host`, after checking that every address is public (URL checks).
+
+    Raises UnsafeDestinationError when any resolved address is refused or when the name does not
+    resolve (at create time that is the user's mistake; at delivery time the resolver treats a
+    failed lookup as a network error instead).
+    """
+    bare = host.strip("[]").lower()
+    try:
+        addresses = lookup(bare, port)
+    except (OSError, UnicodeError) as exc:
+        raise UnsafeDestinationError(f"The host {bare!r} does not resolve.") from exc
+    if not addresses:
+        raise UnsafeDestinationError(f"The host {bare!r} does not resolve.")
+    vet_addresses(bare, addresses)
     return addresses[0]
 
 

@@ -1,25 +1,24 @@
-"""Outbound HTTP for deliveries: a pooled session whose connections only reach vetted addresses.
+"""Outbound HTTP for deliveries: aiohttp on the engine's event loop, only to vetted addresses.
 
-The SSRF check runs inside the connection (`_new_conn`): the name is resolved, every address is
-checked, and the socket connects to the vetted address while TLS SNI and the Host header keep the
-original name. So what was checked is what is connected to, even if DNS changes between checks.
-Redirects are never followed and proxies from the environment are ignored.
+One `ClientSession` per engine (`delivery_client`) keeps connections per destination and lets
+many calls be in flight on one thread. The SSRF guard sits in its connector's resolver
+(`resolver.VettedResolver`); IP literals, which aiohttp never resolves, are checked here.
+Redirects are never followed, proxies from the environment are ignored (`trust_env=False`), TLS
+is verified against the URL's host name (with `DELIVERY_CA_BUNDLE` as extra trust roots, e.g. a
+test CA), and at most `RESPONSE_BODY_READ_CAP` bytes of a response are read.
 """
 
 import json
-import threading
-from dataclasses import dataclass
+import ssl
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
-import requests
+import aiohttp
 from django.conf import settings
-from requests.adapters import HTTPAdapter
-from urllib3 import connection as urllib3_connection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
-from urllib3.util import connection as connection_util
 
+from destinations.pipeline.resolver import VettedResolver
 from destinations.pipeline.signing import sign
-from destinations.pipeline.ssrf import UnsafeDestinationError, resolve_safe_address
+from destinations.pipeline.ssrf import UnsafeDestinationError, vet_ip_literal
 
 RESPONSE_BODY_KEEP_BYTES = 4096
 # Read at most this much of a response; a smaller body is read whole so the connection is reused.
@@ -28,68 +27,47 @@ USER_AGENT = "backend-webhooks/1.0"
 EVENT_TYPE_HEADER = "CL-X-EVENT-TYPE"
 
 
-class _VettedConnectionMixin:
-    def _new_conn(self):
-        address = resolve_safe_address(self._dns_host, self.port)
-        try:
-            return connection_util.create_connection(
-                (address, self.port),
-                self.timeout,
-                source_address=self.source_address,
-                socket_options=self.socket_options,
-            )
-        except TimeoutError as exc:
-            raise ConnectTimeoutError(
-                self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})"
-            ) from exc
-        except OSError as exc:
-            raise NewConnectionError(self, f"Failed to establish a new connection: {exc}") from exc
+@dataclass
+class HttpResult:
+    """What one HTTP request produced: a status (and body), or an error."""
+
+    status_code: int | None = None
+    body: str = ""
+    error: str = ""
+    headers: dict[str, str] = field(default_factory=dict)  # names in Title-Case
+    refused: bool = False  # the SSRF guard refused the address: permanent
 
 
-class VettedHTTPConnection(_VettedConnectionMixin, urllib3_connection.HTTPConnection):
-    """Plain HTTP connection to a vetted address."""
+def tls_context() -> ssl.SSLContext:
+    """System trust roots, plus `DELIVERY_CA_BUNDLE` when set; host names always checked."""
+    context = ssl.create_default_context()
+    bundle = getattr(settings, "DELIVERY_CA_BUNDLE", "")
+    if bundle:
+        context.load_verify_locations(cafile=bundle)
+    return context
 
 
-class VettedHTTPSConnection(_VettedConnectionMixin, urllib3_connection.HTTPSConnection):
-    """TLS connection to a vetted address (SNI and certificate checked against the host name)."""
-
-
-class VettedHTTPConnectionPool(HTTPConnectionPool):
-    ConnectionCls = VettedHTTPConnection
-
-
-class VettedHTTPSConnectionPool(HTTPSConnectionPool):
-    ConnectionCls = VettedHTTPSConnection
-
-
-class VettedAdapter(HTTPAdapter):
-    """requests adapter whose pools use the vetted connections."""
-
-    def init_poolmanager(self, *args, **kwargs):
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": VettedHTTPConnectionPool,
-            "https": VettedHTTPSConnectionPool,
-        }
-
-    def proxy_manager_for(self, proxy, **proxy_kwargs):  # pragma: no cover - never used
-        raise UnsafeDestinationError("Proxies are not used for deliveries.")
-
-
-_local = threading.local()
-
-
-def delivery_session() -> requests.Session:
-    """One session per worker process (and thread), so connections to a destination are reused."""
-    session = getattr(_local, "session", None)
-    if session is None:
-        session = requests.Session()
-        session.trust_env = False  # no HTTP(S)_PROXY / .netrc from the environment
-        adapter = VettedAdapter(pool_connections=32, pool_maxsize=8, max_retries=0)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        _local.session = session
-    return session
+def delivery_client(*, concurrency: int) -> aiohttp.ClientSession:
+    """The engine's session (create it on the loop that uses it)."""
+    connector = aiohttp.TCPConnector(
+        resolver=VettedResolver(),
+        ssl=tls_context(),
+        limit=concurrency,
+        limit_per_host=0,  # the claims cap each destination, across engines
+        ttl_dns_cache=10,
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        trust_env=False,  # no HTTP(S)_PROXY / .netrc from the environment
+        auto_decompress=False,  # the kept body is what the destination sent
+        timeout=aiohttp.ClientTimeout(
+            total=None,
+            sock_connect=settings.DELIVERY_CONNECT_TIMEOUT,
+            sock_read=settings.DELIVERY_READ_TIMEOUT,
+        ),
+        headers={"User-Agent": USER_AGENT},
+        skip_auto_headers=("Accept-Encoding",),
+    )
 
 
 def query_params(body: str) -> list[tuple[str, str]]:
@@ -103,22 +81,41 @@ def query_params(body: str) -> list[tuple[str, str]]:
     return params
 
 
-@dataclass
-class HttpResult:
-    """What one HTTP request produced: a status (and body), or an error."""
+def request_headers(
+    *,
+    method: str,
+    headers: dict[str, str],
+    data: bytes,
+    msg_id: str,
+    timestamp: int,
+    signing_secrets: tuple[str, ...] | list[str],
+    event_type: str,
+) -> dict[str, str]:
+    """The destination's headers, then the Standard Webhooks ones (which win)."""
+    result = {"User-Agent": USER_AGENT}
+    if method != "GET":
+        result["Content-Type"] = "application/json"
+    result.update(headers or {})
+    result.update(
+        {
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(
+                secrets=signing_secrets, msg_id=msg_id, timestamp=timestamp, body=data
+            ),
+        }
+    )
+    if event_type:
+        result[EVENT_TYPE_HEADER] = event_type
+    return result
 
-    status_code: int | None = None
-    body: str = ""
-    error: str = ""
-    headers: dict | None = None
-    refused: bool = False  # the SSRF guard refused the address: permanent
 
-
-def send(
+async def send(
+    session: aiohttp.ClientSession,
     *,
     method: str,
     url: str,
-    headers: dict,
+    headers: dict[str, str],
     body: str,
     msg_id: str,
     timestamp: int,
@@ -130,61 +127,70 @@ def send(
     Never raises for network trouble: it is returned as `error`.
     """
     data = b"" if method == "GET" else body.encode("utf-8")
-    request_headers = {"User-Agent": USER_AGENT}
-    if method != "GET":
-        request_headers["Content-Type"] = "application/json"
-    request_headers.update(headers or {})
-    signatures = sign(secrets=signing_secrets, msg_id=msg_id, timestamp=timestamp, body=data)
-    request_headers.update(
-        {
-            "webhook-id": msg_id,
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": signatures,
-        }
+    outgoing = request_headers(
+        method=method,
+        headers=headers,
+        data=data,
+        msg_id=msg_id,
+        timestamp=timestamp,
+        signing_secrets=signing_secrets,
+        event_type=event_type,
     )
-    if event_type:
-        request_headers[EVENT_TYPE_HEADER] = event_type
     try:
-        response = delivery_session().request(
+        vet_ip_literal(urlsplit(url).hostname or "")
+        async with session.request(
             method,
             url,
             params=query_params(body) if method == "GET" else None,
             data=data if method != "GET" else None,
-            headers=request_headers,
-            timeout=(settings.DELIVERY_CONNECT_TIMEOUT, settings.DELIVERY_READ_TIMEOUT),
+            headers=outgoing,
             allow_redirects=False,
-            stream=True,
-        )
+        ) as response:
+            status, kept_headers = (
+                response.status,
+                {k.title(): v for k, v in response.headers.items()},
+            )
+            try:
+                raw_body = await _read_bounded(response)
+                error = ""
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                # The status line arrived; the body did not. The status decides the outcome.
+                raw_body, error = b"", f"Reading the response failed: {_describe(exc)}"
     except UnsafeDestinationError as exc:
         return HttpResult(error=str(exc), refused=True)
-    except requests.Timeout as exc:
-        kind = "connect" if isinstance(exc, requests.ConnectTimeout) else "read"
-        return HttpResult(error=f"Timed out ({kind} timeout).")
-    except requests.RequestException as exc:
-        return HttpResult(error=f"{type(exc).__name__}: {_short(exc)}")
-    try:
-        chunks, size = [], 0
-        for chunk in response.iter_content(8192):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > RESPONSE_BODY_READ_CAP:
-                break
-        raw_body = b"".join(chunks)[:RESPONSE_BODY_KEEP_BYTES]
-    except requests.RequestException as exc:
-        # The status line arrived; the body did not. The status decides the outcome.
-        raw_body = b""
-        error = f"Reading the response failed: {_short(exc)}"
-    else:
-        error = ""
-    finally:
-        response.close()
+    except aiohttp.ConnectionTimeoutError:
+        return HttpResult(error="Timed out (connect timeout).")
+    except (TimeoutError, aiohttp.SocketTimeoutError):
+        return HttpResult(error="Timed out (read timeout).")
+    except aiohttp.ClientConnectorDNSError as exc:
+        return HttpResult(error=f"The host name did not resolve (will retry): {_short(exc)}")
+    except (aiohttp.ClientError, OSError, ValueError) as exc:
+        return HttpResult(error=_describe(exc))
     return HttpResult(
-        status_code=response.status_code,
-        body=raw_body.decode("utf-8", errors="replace"),
+        status_code=status,
+        body=raw_body[:RESPONSE_BODY_KEEP_BYTES].decode("utf-8", errors="replace"),
         error=error,
-        headers=dict(response.headers),
+        headers=kept_headers,
     )
 
 
-def _short(exc: Exception) -> str:
+async def _read_bounded(response: aiohttp.ClientResponse) -> bytes:
+    """Up to `RESPONSE_BODY_READ_CAP` bytes; a longer body is cut and its connection dropped."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= RESPONSE_BODY_READ_CAP:
+        chunk = await response.content.read(RESPONSE_BODY_READ_CAP + 1 - size)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+    response.close()  # the rest is never read: do not reuse this connection
+    return b"".join(chunks)
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {_short(exc)}"
+
+
+def _short(exc: BaseException) -> str:
     return str(exc)[:500]

@@ -17,6 +17,12 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+class _ListeningServer(ThreadingHTTPServer):
+    # http.server listens with a backlog of 5: an engine opening dozens of connections at once
+    # would see dropped SYNs (connect timeouts) that no real destination would cause.
+    request_queue_size = 128
+
+
 class SinkServer:
     def __init__(self):
         self.requests: list[dict] = []
@@ -69,7 +75,7 @@ class SinkServer:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _ListeningServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from destinations.models import DeliveryLog, Destination
+from destinations.models import DeliveryAttempt, DeliveryLog, Destination
 from destinations.pipeline.claims import deliveries_claim
 from destinations.pipeline.engine import delivery_attempt
 from destinations.pipeline.outcomes import AttemptResult, outcomes_record
@@ -138,3 +138,38 @@ def test_an_outcome_of_a_lost_lease_does_not_overwrite_the_new_holder(destinatio
 def test_a_single_attempt_skips_a_log_that_is_not_claimable(destination, status):
     log = DeliveryLogFactory(destination=destination, status=status)
     assert delivery_attempt(log_id=log.pk) == "skipped"
+
+
+def test_failures_of_calls_claimed_before_the_trip_do_not_trip_it_again(destination, settings):
+    settings.DELIVERY_BREAKER_THRESHOLD = 3
+    settings.DELIVERY_BREAKER_COOLING_SECONDS = 30
+    for _ in range(9):
+        DeliveryLogFactory(destination=destination)
+    jobs = deliveries_claim(limit=9)  # all in flight together
+    outcomes_record([_result(job, 503) for job in jobs[:3]])
+    destination.refresh_from_db()
+    assert destination.breaker_trips == 1
+    opened_until = destination.breaker_open_until
+
+    # The rest of the burst comes back in two more batches: stragglers, not probes.
+    outcomes_record([_result(job, 503) for job in jobs[3:6]])
+    outcomes_record([_result(job, 503) for job in jobs[6:]])
+    destination.refresh_from_db()
+    assert (destination.breaker_trips, destination.breaker_open_until) == (1, opened_until)
+
+
+def test_a_taken_over_claim_records_its_lost_send(destination):
+    log = DeliveryLogFactory(destination=destination)
+    (lost,) = deliveries_claim(limit=1)
+    DeliveryLog.objects.filter(pk=log.pk).update(
+        claimed_until=timezone.now() - timedelta(seconds=1)
+    )
+    (current,) = deliveries_claim(limit=1)
+    outcomes_record([_result(current, 200)])
+
+    log.refresh_from_db()
+    attempts = list(DeliveryAttempt.objects.filter(log=log).order_by("attempt_number"))
+    assert log.attempts == len(attempts) == 2
+    assert [(a.attempt_number, a.outcome) for a in attempts] == [(1, "unknown"), (2, "success")]
+    assert attempts[0].error == "unknown: worker lost"
+    assert attempts[0].started_at == lost.claimed_at

@@ -1,13 +1,14 @@
-"""The delivery engine's loop in this process (a real thread pool and a 127.0.0.1 sink): it
-delivers, and a database error in one turn does not end it."""
+"""The delivery engine's loop in this process (its real event loop and a 127.0.0.1 sink): it
+delivers, and a real database outage (its connections terminated, new ones refused) is logged
+once, counted at a backoff and logged when it ends, and everything is delivered after it."""
 
 import json
+import logging
 
 import pytest
-from django.db import OperationalError
+from django.db import connection
 
 from destinations.models import DeliveryLog
-from destinations.pipeline import engine as engine_module
 from destinations.pipeline.engine import DeliveryEngine
 from destinations.pipeline.ingest import event_ingest
 from tests.destinations.factories import DestinationFactory
@@ -16,36 +17,85 @@ from tests.support.worker import wait_until
 
 @pytest.fixture
 def fast_loop(settings):
-    settings.DELIVERY_POLL_MIN_SECONDS = 0.01
-    settings.DELIVERY_POLL_MAX_SECONDS = 0.05
+    settings.DELIVERY_POLL_FALLBACK_SECONDS = 0.2
 
 
-def test_it_survives_a_failing_turn_and_delivers_everything(
-    transactional_db, account, sink, allow_local, fast_loop, monkeypatch
+def delivered() -> int:
+    return DeliveryLog.objects.filter(status="success").count()
+
+
+def test_it_delivers_everything_with_many_calls_in_flight(
+    transactional_db, account, sink, allow_local, fast_loop
 ):
     DestinationFactory(account=account, url=sink.url("/e"))
-    for n in range(20):
+    sink.default("/e", {"delay": 0.2})
+    for n in range(40):
         event_ingest(account_id=account.pk, body=json.dumps({"n": n}))
-    real_fan_out = engine_module.events_fan_out
-    failures = []
+    engine = DeliveryEngine(concurrency=40).start()
+    try:
+        wait_until(lambda: delivered() == 40, timeout=20, message="not delivered")
+    finally:
+        engine.stop()
+    received = sink.received("/e")
+    assert len({r["headers"]["webhook-id"] for r in received}) == len(received) == 40
+    # 40 calls of 0.2 s each, all in flight together: well under the 8 s one at a time.
+    assert max(r["at"] for r in received) - min(r["at"] for r in received) < 4.0
+    assert not engine.running
 
-    def flaky_fan_out(**kwargs):
-        if not failures:
-            failures.append(1)
-            raise OperationalError("server closed the connection unexpectedly")
-        return real_fan_out(**kwargs)
 
-    monkeypatch.setattr(engine_module, "events_fan_out", flaky_fan_out)
+def _set_connections_allowed(allowed: bool) -> None:
+    """Refuses (or allows again) new connections to the test database and, when refusing, ends
+    every connection to it but this test's own (PostgreSQL refuses this from inside it)."""
+    import psycopg2
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (own_pid,) = cursor.fetchone()
+    params = {**connection.get_connection_params(), "dbname": "postgres"}
+    admin = psycopg2.connect(**params)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            name = connection.settings_dict["NAME"]
+            cursor.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}')
+            if not allowed:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> %s",
+                    [name, own_pid],
+                )
+    finally:
+        admin.close()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="stops PostgreSQL connections")
+def test_a_database_outage_is_logged_once_counted_and_its_end_logged(
+    transactional_db, account, sink, allow_local, fast_loop, caplog
+):
+    DestinationFactory(account=account, url=sink.url("/e"))
+    event_ingest(account_id=account.pk, body=json.dumps({"n": 0}))
+    caplog.set_level(logging.INFO, logger="destinations.pipeline")
     engine = DeliveryEngine(concurrency=4).start()
     try:
-        wait_until(
-            lambda: DeliveryLog.objects.filter(status="success").count() == 20,
-            timeout=20,
-            message="the engine stopped after a failing turn",
-        )
+        wait_until(lambda: delivered() == 1, timeout=20, message="not delivered before")
+        try:
+            _set_connections_allowed(False)
+            event_ingest(account_id=account.pk, body=json.dumps({"n": 1}))  # our own connection
+            wait_until(
+                lambda: "still unavailable" in caplog.text,
+                timeout=30,
+                message="the outage was not counted",
+            )
+        finally:
+            _set_connections_allowed(True)
+        wait_until(lambda: delivered() == 2, timeout=30, message="not delivered after")
         assert engine.running
     finally:
         engine.stop()
-    assert failures == [1]
-    assert len({r["headers"]["webhook-id"] for r in sink.received("/e")}) == 20
-    assert not engine.running
+    engine_lines = [r for r in caplog.records if r.name == "destinations.pipeline.engine"]
+    messages = [r.getMessage() for r in engine_lines]
+    assert sum("database unavailable" in m for m in messages) == 1
+    assert sum("available again" in m for m in messages) == 1
+    assert not [r for r in engine_lines if r.exc_info]  # no traceback per turn
+    assert "Traceback" not in caplog.text
+    assert len(sink.received("/e")) == 2

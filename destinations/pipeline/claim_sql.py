@@ -1,0 +1,152 @@
+"""The PostgreSQL claim: one statement, however many rows it takes.
+
+Run after `pg_advisory_xact_lock` (see `claims`), so claims of every engine follow one another
+and what one statement computes (free slots per destination, rate windows, FIFO heads) cannot be
+overtaken by another engine's claim. In order:
+
+- `flight`: unexpired claims per destination (the cap, FIFO and half-open probe count them);
+- `controls`: destinations that restrict claims: a tripped breaker (open: none; half-open: one
+  probe), an active FIFO (one at a time) or rate limit (what is left of the current second);
+- `limits`: the free slots of every destination that is busy or restricted;
+- `expired` / `due`: lease-expired and due pending logs of destinations with room, oldest first
+  (`SKIP LOCKED`: a log whose outcome is being written right now is left for the next turn);
+- `heads`: the oldest unfinished log of each FIFO destination with room, when it is claimable;
+- `picked`: ranked per destination (`row_number`), within each destination's free slots,
+  round-robin across destinations up to the batch size;
+- `claimed`: the UPDATE that stamps lease, token and attempt number, re-checking claimability;
+- `lost`: a taken-over claim's send is recorded as an attempt of unknown outcome ("worker lost",
+  at the time it was claimed), so `attempts` and the attempt rows agree;
+- `rated`: the rate windows of the destinations claimed for.
+
+It returns what the jobs need (the log, its event and its destination), so the claim is the
+advisory lock plus this one statement (PostgreSQL runs the data-modifying CTEs `lost` and `rated`
+whether or not the final SELECT reads them).
+"""
+
+CLAIM_SQL = """
+WITH flight AS (
+    SELECT destination_id, count(*) AS n
+    FROM destinations_deliverylog
+    WHERE status = 'in_progress' AND claimed_until >= %(now)s
+    GROUP BY destination_id
+),
+controls AS (
+    SELECT id,
+        breaker_trips > 0 AS tripped,
+        breaker_trips > 0 AND breaker_open_until > %(now)s AS open,
+        is_active AND fifo AS fifo,
+        CASE WHEN is_active THEN rate_limit END AS rate_limit,
+        CASE WHEN rate_window_start > %(window_start)s THEN rate_window_count ELSE 0 END AS used
+    FROM destinations_destination
+    WHERE breaker_trips > 0 OR (is_active AND (fifo OR rate_limit IS NOT NULL))
+),
+limits AS (
+    SELECT ids.id, COALESCE(c.fifo, false) AS fifo,
+        GREATEST(0, LEAST(
+            CASE WHEN c.open THEN 0 WHEN c.tripped OR c.fifo THEN 1 ELSE %(cap)s END
+                - COALESCE(f.n, 0),
+            CASE WHEN c.rate_limit IS NOT NULL THEN c.rate_limit - c.used ELSE %(cap)s END
+        )) AS free
+    FROM (SELECT destination_id AS id FROM flight UNION SELECT id FROM controls) AS ids
+    LEFT JOIN flight f ON f.destination_id = ids.id
+    LEFT JOIN controls c ON c.id = ids.id
+),
+blocked AS (
+    SELECT id FROM limits WHERE free <= 0 OR fifo
+),
+expired AS (
+    SELECT id, destination_id, status, attempts, claimed_at, claimed_until AS due_at
+    FROM destinations_deliverylog
+    WHERE status = 'in_progress' AND claimed_until < %(now)s
+        AND destination_id NOT IN (SELECT id FROM blocked) {only}
+    ORDER BY claimed_until
+    LIMIT %(window)s
+    FOR UPDATE SKIP LOCKED
+),
+due AS (
+    SELECT id, destination_id, status, attempts, claimed_at, next_attempt_at AS due_at
+    FROM destinations_deliverylog
+    WHERE status = 'pending' AND next_attempt_at <= %(now)s
+        AND destination_id NOT IN (SELECT id FROM blocked) {only}
+    ORDER BY next_attempt_at, id
+    LIMIT %(window)s
+    FOR UPDATE SKIP LOCKED
+),
+heads AS (
+    SELECT h.id, h.destination_id, h.status, h.attempts, h.claimed_at, h.received_timestamp AS due_at
+    FROM limits l
+    CROSS JOIN LATERAL (
+        SELECT id, destination_id, status, attempts, claimed_at, received_timestamp,
+            next_attempt_at, claimed_until
+        FROM destinations_deliverylog
+        WHERE destination_id = l.id AND status IN ('pending', 'in_progress')
+        ORDER BY received_timestamp, id
+        LIMIT 1
+    ) AS h
+    WHERE l.fifo AND l.free > 0 {only_head}
+        AND ((h.status = 'pending' AND h.next_attempt_at <= %(now)s)
+            OR (h.status = 'in_progress' AND h.claimed_until < %(now)s))
+),
+candidates AS (
+    SELECT *, row_number() OVER (PARTITION BY destination_id ORDER BY due_at, id) AS rank
+    FROM (
+        SELECT * FROM heads UNION ALL SELECT * FROM expired UNION ALL SELECT * FROM due
+    ) AS found
+),
+picked AS (
+    SELECT c.* FROM candidates c
+    LEFT JOIN limits l ON l.id = c.destination_id
+    WHERE c.rank <= COALESCE(l.free, %(cap)s)
+    ORDER BY c.rank, c.due_at, c.id
+    LIMIT %(limit)s
+),
+claimed AS (
+    UPDATE destinations_deliverylog AS log SET
+        status = 'in_progress', claimed_until = %(lease_until)s, claimed_at = %(now)s,
+        claim_token = %(token)s::uuid, attempts = log.attempts + 1, updated_at = %(now)s
+    FROM picked p
+    WHERE log.id = p.id AND (
+        (log.status = 'pending' AND log.next_attempt_at <= %(now)s)
+        OR (log.status = 'in_progress' AND log.claimed_until < %(now)s))
+    RETURNING log.id, log.destination_id, log.event_id, log.account_id, log.attempts,
+        log.round_start_attempts, log.received_timestamp,
+        p.status AS was_status, p.attempts AS was_attempts, p.claimed_at AS was_claimed_at
+),
+lost AS (
+    INSERT INTO destinations_deliveryattempt
+        (log_id, destination_id, attempt_number, started_at, duration_ms, status_code, error,
+        response_body, outcome)
+    SELECT id, destination_id, was_attempts, COALESCE(was_claimed_at, %(now)s), 0, NULL, %(lost_error)s, '',
+        'unknown'
+    FROM claimed WHERE was_status = 'in_progress'
+    RETURNING 1
+),
+rated AS (
+    UPDATE destinations_destination AS d SET
+        rate_window_start = CASE WHEN d.rate_window_start > %(window_start)s
+            THEN d.rate_window_start ELSE %(now)s END,
+        rate_window_count = CASE WHEN d.rate_window_start > %(window_start)s
+            THEN d.rate_window_count ELSE 0 END + k.n
+    FROM (SELECT destination_id, count(*) AS n FROM claimed GROUP BY destination_id) AS k
+    WHERE d.id = k.destination_id AND d.is_active AND d.rate_limit IS NOT NULL
+    RETURNING 1
+)
+SELECT c.id, c.attempts, c.round_start_attempts, c.account_id, c.received_timestamp,
+    e.event_id, e.event_type, e.body,
+    d.id, d.is_active, d.http_method, d.url, d.headers, d.signing_secret,
+    d.previous_signing_secret, d.previous_secret_expires_at, e.traceparent
+FROM claimed c
+JOIN destinations_event e ON e.id = c.event_id
+JOIN destinations_destination d ON d.id = c.destination_id
+ORDER BY c.id
+"""
+
+ONLY_LOGS = "AND id = ANY(%(log_ids)s)"
+ONLY_HEAD = "AND h.id = ANY(%(log_ids)s)"
+
+
+def claim_sql(*, only_some: bool) -> str:
+    """The statement; `only_some` limits it to `log_ids` (one synchronous attempt)."""
+    return CLAIM_SQL.format(
+        only=ONLY_LOGS if only_some else "", only_head=ONLY_HEAD if only_some else ""
+    )
