@@ -11,4 +11,7 @@
 6. `engine`: the loop in each worker process that turns 2-5, woken by `wakeup` (NOTIFY, the
    next due time); `outage`: a database outage logged once.
 7. `retention`: finished events leave after `EVENT_RETENTION_DAYS`.
+
+`tracing`: the ingest request's trace context, stored on the event, parents each attempt's span
+and `traceparent` header (nothing at all unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set).
 """
