@@ -1,6 +1,6 @@
 """Settings for every environment, read from the environment with an embedded default.
 
-Nothing set → SQLite file under var/, a file cache and a filesystem Celery broker, so one
+Nothing set → SQLite file under var/, a file cache and an embedded SQLite Celery broker, so one
 command runs web + worker + beat. `DATABASE_URL` / `REDIS_URL` switch to PostgreSQL and Redis.
 """
 
@@ -285,7 +285,10 @@ MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "backend.common.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "backend.common.logging.RequestIdFilter"},
+        "routine_tasks_at_debug": {"()": "backend.common.logging.RoutineTasksAtDebugFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
     },
@@ -293,7 +296,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["request_id"],
+            "filters": ["request_id", "routine_tasks_at_debug"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

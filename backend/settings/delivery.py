@@ -10,8 +10,6 @@ from celery.schedules import crontab
 from backend.env import env
 from backend.settings.celery import (
     CELERY_BEAT_SCHEDULE,
-    CELERY_BROKER_TRANSPORT_OPTIONS,
-    CELERY_BROKER_URL,
 )
 
 INGEST_MAX_BODY_BYTES = env.int("INGEST_MAX_BODY_BYTES", default=1024 * 1024)
@@ -68,9 +66,3 @@ CELERY_BEAT_SCHEDULE["destinations-purge-old-events"] = {
     "task": "destinations.purge_old_events",
     "schedule": crontab(minute=23),  # hourly, in bounded batches
 }
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    # kombu's virtual transports sleep polling_interval (default 1 s) whenever the prefetch window
-    # is full, which caps a worker at ~concurrency deliveries per second on the embedded broker.
-    CELERY_BROKER_TRANSPORT_OPTIONS.setdefault(
-        "polling_interval", env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.05)
-    )
