@@ -112,6 +112,7 @@ class DeliveryLogAdmin(AuditTrailAdmin):
     @admin.display(description="payload (as received)")
     def payload_as_received(self, log: DeliveryLog) -> str:
         return format_html("<pre>{}</pre>", log.event.body)
+
     actions = ["retry_logs"]
 
     def has_retry_permission(self, request) -> bool:
