@@ -68,6 +68,9 @@ ROOT_URLCONF = "backend.urls"
 WSGI_APPLICATION = "backend.wsgi.application"
 ASGI_APPLICATION = "backend.asgi.application"
 SITE_ID = 1
+# The sites framework's name and domain (allauth pages and mails, the DRF login page).
+SITE_NAME = env.str("SITE_NAME", default=API_NAME)
+SITE_DOMAIN = env.str("SITE_DOMAIN", default="127.0.0.1:8000")
 
 TEMPLATES = [
     {
