@@ -39,8 +39,15 @@ MAX_EVENT_ID_LENGTH = 255
         "is not delivered again. Delivery happens in the background."
     ),
     request={"application/json": OpenApiTypes.OBJECT},
+    # The credentials ingest really takes (a JWT or a session alone gets 401): CL-X-TOKEN (seed
+    # 003 may add a member's JWT beside it), an API key or an OAuth2 token with `ingest`.
+    auth=[
+        {"clXToken": []},
+        {"clXToken": [], "jwtAuth": []},
+        {"ApiKeyAuth": []},
+        {"oauth2": ["ingest"]},
+    ],
     parameters=[
-        OpenApiParameter("CL-X-TOKEN", OpenApiTypes.UUID, OpenApiParameter.HEADER),
         OpenApiParameter(EVENT_ID_HEADER, OpenApiTypes.STR, OpenApiParameter.HEADER),
         OpenApiParameter(
             EVENT_TYPE_HEADER,

@@ -9,8 +9,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypeVar
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.plumbing import force_instance
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import permissions, serializers
+
+from backend.common.serializers import StrictFieldsMixin
 
 T = TypeVar("T")
 BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -50,7 +53,15 @@ def _safe(call: Callable[[], T], default: T) -> T:
 
 
 class AutoSchema(SpectacularAutoSchema):
-    """drf-spectacular's AutoSchema plus the error responses each operation can return."""
+    """drf-spectacular's AutoSchema plus the error responses each operation can return, and
+    request bodies that say they refuse unknown fields (StrictFieldsMixin) the way the API does,
+    so a client generated from the schema sends what the API accepts."""
+
+    def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
+        schema: dict[str, Any] = super()._map_basic_serializer(serializer, direction)  # type: ignore[no-untyped-call]
+        if direction == "request" and isinstance(force_instance(serializer), StrictFieldsMixin):
+            schema["additionalProperties"] = False
+        return schema
 
     def _get_response_bodies(
         self, direction: Literal["request", "response"] = "response"

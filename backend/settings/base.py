@@ -325,4 +325,5 @@ from backend.settings.delivery import *  # noqa: E402, F403
 from backend.settings.oauth2 import *  # noqa: E402, F403
 from backend.settings.allauth import *  # noqa: E402, F403
 from backend.settings.security import *  # noqa: E402, F403
+from backend.settings.api_docs import *  # noqa: E402, F403
 # isort: on
