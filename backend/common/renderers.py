@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework.renderers import JSONRenderer
@@ -28,10 +29,10 @@ def is_strict_json_object(text: str) -> bool:
         return False
 
 
-class RawJSON(dict):
+class RawJSON(dict[str, Any]):
     """A JSON object that renders as its original text (see the module docstring)."""
 
-    def __init__(self, text: str, parsed: dict) -> None:
+    def __init__(self, text: str, parsed: dict[str, Any]) -> None:
         super().__init__(parsed)
         self.text = text
 
@@ -39,7 +40,12 @@ class RawJSON(dict):
 class RawJSONRenderer(JSONRenderer):
     """JSONRenderer that writes each RawJSON value's own text."""
 
-    def render(self, data: Any, accepted_media_type=None, renderer_context=None) -> bytes:
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
         raw_texts: dict[str, str] = {}
         marker = uuid.uuid4().hex
 

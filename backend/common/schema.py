@@ -59,7 +59,8 @@ class AutoSchema(SpectacularAutoSchema):
 
     def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
         schema: dict[str, Any] = super()._map_basic_serializer(serializer, direction)  # type: ignore[no-untyped-call]
-        if direction == "request" and isinstance(force_instance(serializer), StrictFieldsMixin):
+        instance = force_instance(serializer)  # type: ignore[no-untyped-call]
+        if direction == "request" and isinstance(instance, StrictFieldsMixin):
             schema["additionalProperties"] = False
         return schema
 
