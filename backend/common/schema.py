@@ -125,3 +125,35 @@ def compat_schema(view_class: type | None = None) -> AutoSchema:
     base = type(view_class.__dict__.get("schema") or AutoSchema()) if view_class else AutoSchema
     schema_class = type(f"Compat{base.__name__}", (_CompatOperationIdMixin, base), {})
     return schema_class()  # type: ignore[no-any-return]
+
+
+# Request properties that the password validators check (AUTH_PASSWORD_VALIDATORS).
+NEW_PASSWORD_FIELDS = {"password", "password_confirm", "new_password", "new_password_confirm"}
+LOGIN_OPERATION_HINTS = ("login", "token")
+
+
+def state_password_rules(result: dict[str, Any], **_: Any) -> dict[str, Any]:
+    """Postprocessing hook: a new password's minimum length, as the validators enforce it, so a
+    generated client does not send one that is refused (login bodies take any password)."""
+    from django.contrib.auth.password_validation import get_default_password_validators
+
+    minimum = max(
+        (getattr(v, "min_length", 0) for v in get_default_password_validators()), default=0
+    )
+    if not minimum:
+        return result
+    login_components = {
+        ref.rsplit("/", 1)[-1]
+        for path, item in result.get("paths", {}).items()
+        if any(hint in path for hint in LOGIN_OPERATION_HINTS)
+        for operation in item.values()
+        for media in operation.get("requestBody", {}).get("content", {}).values()
+        if (ref := media.get("schema", {}).get("$ref"))
+    }
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if not name.endswith("Request") or name in login_components:
+            continue
+        for field, schema in component.get("properties", {}).items():
+            if field in NEW_PASSWORD_FIELDS and schema.get("type") == "string":
+                schema["minLength"] = max(schema.get("minLength", 0), minimum)
+    return result

@@ -93,3 +93,9 @@ SPECTACULAR_SETTINGS["TAGS"] = [
     {"name": "meta", "description": "API root documents."},
     {"name": "compat", "description": "The seed documents' compatibility routes (same views)."},
 ]
+
+# drf-spectacular's enum hook, then one stating the password rules (backend/common/schema.py).
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "backend.common.schema.state_password_rules",
+]

@@ -124,3 +124,11 @@ def test_strict_request_bodies_refuse_unknown_fields_in_the_schema(schema):
         assert name in closed, name
     assert components["DestinationInputRequest"]["properties"]["url"]["maxLength"] == 2048
     assert components["InviteInputRequest"]["properties"]["email"]["format"] == "email"
+
+
+def test_new_passwords_state_the_validators_minimum_length(schema, settings):
+    components = schema["components"]["schemas"]
+    assert components["RegisterRequest"]["properties"]["password"]["minLength"] == 8
+    assert components["PasswordChangeRequest"]["properties"]["new_password"]["minLength"] == 8
+    # Logging in takes any password (an old account's may be shorter than today's rule).
+    assert components["LoginRequest"]["properties"]["password"].get("minLength", 0) < 8
