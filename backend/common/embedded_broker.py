@@ -2,13 +2,14 @@
 
 kombu passes every transport option but a few to `create_engine()`, so `polling_interval` (read by
 the virtual transport) cannot be set on the stock transport; this one takes it out first. On SQLite
-each connection also gets WAL (publishers never block the polling worker's reads), a 30 s wait for
-the write lock instead of "database is locked", and no pooled connection (none survives a fork of
-the prefork pool). Registered as the `sqla` alias, so `sqla+postgresql://...` works as before.
+each connection also gets WAL (publishers never block the polling worker's reads) and a 30 s wait
+for the write lock instead of "database is locked"; a forked child drops its parent's pooled
+connections. Registered as the `sqla` alias, so `sqla+postgresql://...` works as before.
 """
 
 from __future__ import annotations
 
+import os
 import warnings
 from typing import Any
 
@@ -17,7 +18,6 @@ from kombu.transport import sqlalchemy as kombu_sqlalchemy
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SADeprecationWarning
-from sqlalchemy.pool import NullPool
 
 # Transport options that configure kombu itself, not the engine.
 KOMBU_OPTIONS = (
@@ -47,11 +47,13 @@ def broker_engine(url: str, options: dict[str, Any]) -> Engine:
     engine_options = {k: v for k, v in options.items() if k not in KOMBU_OPTIONS}
     if not url.startswith("sqlite"):
         return create_engine(url, **engine_options)
-    engine_options.setdefault("poolclass", NullPool)
     connect_args = engine_options.setdefault("connect_args", {})
     connect_args.setdefault("timeout", SQLITE_LOCK_WAIT_SECONDS)
     engine = create_engine(url, **engine_options)
     event.listen(engine, "connect", _tune_sqlite_connection)
+    # A forked child (prefork pool) must not use its parent's pooled connections: it forgets them
+    # without closing them (SQLAlchemy's recipe), and opens its own.
+    os.register_at_fork(after_in_child=lambda: engine.dispose(close=False))
     _create_tables(engine)
     return engine
 

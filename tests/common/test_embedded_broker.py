@@ -5,6 +5,7 @@ exactly once and no publisher fails."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -67,7 +68,29 @@ def test_the_sqlite_file_is_in_wal_mode_with_a_lock_wait(tmp_path):
     engine = embedded_broker.broker_engine(f"sqlite:///{tmp_path / 'b.sqlite3'}", {})
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-    assert engine.pool.__class__.__name__ == "NullPool"  # no connection survives a fork
+
+
+def test_a_forked_child_uses_connections_of_its_own(tmp_path):
+    # The prefork pool forks after the worker's engine has pooled connections.
+    engine = embedded_broker.broker_engine(f"sqlite:///{tmp_path / 'b.sqlite3'}", {})
+    with engine.connect() as connection:
+        connection.exec_driver_sql("CREATE TABLE t (n INTEGER)")
+        connection.commit()
+    pid = os.fork()
+    if pid == 0:  # the child: its pool starts empty, its writes work
+        code = 1
+        try:
+            if engine.pool.checkedin() == 0:
+                with engine.connect() as connection:
+                    connection.exec_driver_sql("INSERT INTO t VALUES (1)")
+                    connection.commit()
+                code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    with engine.connect() as connection:  # the parent's pooled connection still works
+        assert connection.exec_driver_sql("SELECT count(*) FROM t").scalar() == 1
 
 
 def test_the_stock_transport_options_reach_kombu_not_the_engine(tmp_path):
