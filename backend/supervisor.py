@@ -36,7 +36,7 @@ MAX_QUICK_DEATHS = 5
 # On Ctrl-C: SIGINT to each process (what a terminal sends), SIGQUIT to those still running after
 # HURRY_AFTER_SECONDS, SIGKILL to their groups after STOP_SECONDS.
 HURRY_AFTER_SECONDS = float(os.environ.get("SUPERVISOR_HURRY_SECONDS", "1.0"))
-STOP_SECONDS = float(os.environ.get("SUPERVISOR_STOP_SECONDS", "2.8"))
+STOP_SECONDS = float(os.environ.get("SUPERVISOR_STOP_SECONDS", "2.5"))
 _print_lock = threading.Lock()
 
 

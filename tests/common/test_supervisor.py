@@ -105,7 +105,7 @@ def test_a_process_that_keeps_dying_at_start_stops_everything_and_says_which(tmp
 @pytest.mark.django_db(transaction=True)
 def test_ctrl_c_stops_a_real_celery_worker_quickly_without_errors(tmp_path):
     env = child_process_env()
-    env.update(CELERY_METRICS_PORT="0", SUPERVISOR_STOP_SECONDS="2.8")
+    env.update(CELERY_METRICS_PORT="0", SUPERVISOR_STOP_SECONDS="2.5")
     celery = Path(PY).parent / "celery"
     procfile = f"worker: {celery} -A backend worker -l INFO --concurrency 2\n"
     (tmp_path / "Procfile").write_text(procfile)
@@ -123,7 +123,8 @@ def test_ctrl_c_stops_a_real_celery_worker_quickly_without_errors(tmp_path):
         elapsed = stop(supervisor)
     output = (tmp_path / "out.log").read_text()
     assert supervisor.returncode == 0
-    assert elapsed < 3.5  # 2.8 s at most before the group is killed, plus reading its last lines
+    # Killed after 2.5 s at the latest; the margin is for a loaded CI machine (about 2 s idle).
+    assert elapsed < 3.5
     assert "exited with 'signal 15" not in output
     assert " ERROR " not in output
     assert "worker stopped" in output or "worker still running after" in output
