@@ -10,7 +10,9 @@ connections. Registered as the `sqla` alias, so `sqla+postgresql://...` works as
 from __future__ import annotations
 
 import os
+import sqlite3
 import warnings
+from pathlib import Path
 from typing import Any
 
 from kombu.transport import TRANSPORT_ALIASES
@@ -90,3 +92,24 @@ def register() -> None:
     path = f"{__name__}:Transport"
     TRANSPORT_ALIASES["sqla"] = path
     TRANSPORT_ALIASES["sqlalchemy"] = path
+
+
+def purge_consumed_messages(path: Path) -> int:
+    """Deletes the messages workers have taken from the SQLite broker file; returns how many.
+
+    kombu's SQLAlchemy transport marks a message taken (`visible = 0`) instead of deleting it, so
+    without this the file grows by every task ever sent. A taken message is never read again: one
+    a worker loses before acknowledging is put back as a new row.
+    """
+    if not path.exists():
+        return 0
+    connection = sqlite3.connect(path, timeout=SQLITE_LOCK_WAIT_SECONDS)
+    try:
+        with connection:
+            return connection.execute("DELETE FROM kombu_message WHERE visible = 0").rowcount
+    except sqlite3.OperationalError as error:
+        if "no such table" in str(error):  # nothing was ever sent
+            return 0
+        raise
+    finally:
+        connection.close()

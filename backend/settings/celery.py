@@ -61,3 +61,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic tasks by name, so no app imports another app's tasks to schedule them.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+if BROKER_SQLITE_PATH is not None:
+    # kombu's SQLAlchemy transport keeps every taken message: delete them (backend/common/tasks.py).
+    CELERY_BEAT_SCHEDULE["common-purge-consumed-broker-messages"] = {
+        "task": "common.purge_consumed_broker_messages",
+        "schedule": 600.0,
+    }

@@ -19,4 +19,5 @@ STORAGES = {
 # The embedded broker of the tests is a file of their own: a `make run` in the same checkout keeps
 # var/broker.sqlite3, and a test's purge must not empty its queue (nor its worker take our tasks).
 if base.CELERY_BROKER_URL == base.EMBEDDED_BROKER_URL and not env.str("BROKER_DB_NAME", default=""):
-    CELERY_BROKER_URL = f"sqla+sqlite:///{base.VAR_DIR / 'test-broker.sqlite3'}"
+    BROKER_SQLITE_PATH = base.VAR_DIR / "test-broker.sqlite3"
+    CELERY_BROKER_URL = f"sqla+sqlite:///{BROKER_SQLITE_PATH}"

@@ -108,3 +108,39 @@ def test_the_celery_app_uses_the_tuned_transport_on_the_embedded_default():
     with app.connection_for_write() as connection:
         assert connection.transport.__class__ is embedded_broker.Transport
         assert connection.transport_options["polling_interval"] == 0.1
+
+
+def test_taken_messages_are_purged_and_waiting_ones_kept(tmp_path):
+    embedded_broker.register()
+    path = tmp_path / "broker.sqlite3"
+    with Connection(f"sqla+sqlite:///{path}") as connection:
+        queue = connection.SimpleQueue("purge")
+        for n in range(4):
+            queue.put({"n": n})
+        for _ in range(3):
+            queue.get(timeout=5).ack()
+        assert embedded_broker.purge_consumed_messages(path) == 3
+        assert embedded_broker.purge_consumed_messages(path) == 0
+        assert queue.get(timeout=5).payload == {"n": 3}  # the waiting one is still there
+        queue.close()
+
+
+def test_purging_a_file_never_used_does_nothing(tmp_path):
+    assert embedded_broker.purge_consumed_messages(tmp_path / "absent.sqlite3") == 0
+    sqlite_file = tmp_path / "empty.sqlite3"
+    sqlite_file.touch()
+    assert embedded_broker.purge_consumed_messages(sqlite_file) == 0
+
+
+def test_the_purge_is_scheduled_on_the_embedded_default_only(settings):
+    scheduled = "common-purge-consumed-broker-messages" in settings.CELERY_BEAT_SCHEDULE
+    assert scheduled == (settings.BROKER_SQLITE_PATH is not None)
+
+
+@pytest.mark.skipif(
+    not app.conf.broker_url.startswith("sqla+sqlite"), reason="the embedded default only"
+)
+def test_the_tests_use_a_broker_file_of_their_own(settings):
+    # A `make run` in the same checkout keeps var/broker.sqlite3: tests never touch it.
+    assert settings.BROKER_SQLITE_PATH.name == "test-broker.sqlite3"
+    assert settings.CELERY_BROKER_URL.endswith("/test-broker.sqlite3")
