@@ -127,4 +127,5 @@ def test_ctrl_c_stops_a_real_celery_worker_quickly_without_errors(tmp_path):
     assert elapsed < 3.5
     assert "exited with 'signal 15" not in output
     assert " ERROR " not in output
+    assert "No hostname was supplied" not in output  # the old filesystem transport's warning
     assert "worker stopped" in output or "worker still running after" in output
