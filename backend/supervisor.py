@@ -164,11 +164,12 @@ class Supervisor:
             child.restart_at = now + delay
 
     def _stop_all(self) -> None:
+        # Listed before signalling: one that exits at once still gets its "stopped" line.
+        waiting = [c for c in self.children if c.running()]
         for child in self.children:
             child.restart_at = None
             child.signal(signal.SIGINT)
         began = time.monotonic()
-        waiting = [c for c in self.children if c.running()]
         hurried = False
         while waiting and time.monotonic() < began + STOP_SECONDS:
             if not hurried and time.monotonic() > began + HURRY_AFTER_SECONDS:
@@ -183,7 +184,7 @@ class Supervisor:
             time.sleep(0.05)
         for child in self.children:
             if child in waiting and child.running():
-                say("system", f"{child.name} still running after {STOP_SECONDS:.0f} s: killed")
+                say("system", f"{child.name} still running after {STOP_SECONDS:g} s: killed")
             child.kill_group()
             if child.reader is not None:
                 child.reader.join(timeout=1)
