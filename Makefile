@@ -15,8 +15,9 @@ install: $(STAMP)
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing the requirements into $(VENV) (first run: a minute or two)..."
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --progress-bar on -r requirements.txt
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -26,7 +27,7 @@ migrate: install
 
 run: migrate
 	$(BIN)/python manage.py collectstatic --noinput -v0
-	$(BIN)/honcho start -f Procfile
+	$(BIN)/python backend/supervisor.py Procfile
 
 web: migrate
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
@@ -64,4 +65,4 @@ superuser: migrate
 	$(BIN)/python manage.py createsuperuser --noinput
 
 clean:
-	rm -rf $(VENV) var/cache var/broker staticfiles
+	rm -rf $(VENV) var/cache var/broker var/broker.sqlite3* staticfiles

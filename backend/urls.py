@@ -9,7 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from oauth2_provider import urls as oauth2_urls
 from oauth2_provider import views as oauth2_views
 
-from backend.common import docs
+from backend.common import docs, site
 
 api_v1 = [
     path("", include("users.urls")),
@@ -65,6 +65,7 @@ well_known_urls = [
 urlpatterns = [
     *well_known_urls,
     path("admin/", admin.site.urls),
+    path("favicon.ico", site.favicon, name="favicon"),
     path("api/v1/oauth2/", include(oauth2_provider_urls)),
     path("api/v1/auth/", include(browsable_api_auth_urls)),
     path("api/v1/", include(api_v1)),

@@ -74,7 +74,7 @@ def bench_database_url(name: str = "bench") -> str:
 def bench_env(name: str = "bench", extra: dict | None = None) -> dict:
     """Environment for bench child processes: bench database, production-like settings, no throttles.
 
-    Keeps REDIS_URL / CELERY_BROKER_URL / FILE_CACHE_DIR / BROKER_DIR_NAME from the caller's
+    Keeps REDIS_URL / CELERY_BROKER_URL / FILE_CACHE_DIR / BROKER_DB_NAME from the caller's
     environment, so a bench runs on the same backend as the tests it sits next to.
     """
     env = dict(os.environ)

@@ -5,6 +5,7 @@ change or delete); a failed or held log is retried through the same service as t
 """
 
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
 from destinations.admin_stats import stats_panel_context
 from destinations.models import DeliveryAttempt, DeliveryLog, Destination, Event
@@ -31,11 +32,19 @@ class DestinationAdmin(admin.ModelAdmin):
     search_fields = ("url", "account__name", "disabled_reason")
     list_select_related = ("account",)
     raw_id_fields = ("account", "created_by", "updated_by")
-    # The signing secret is shown, never edited by hand (rotate it through the API).
+    # Secrets are shown, never edited by hand (rotate through the API); the breaker, the rate
+    # window and the failure counters are the delivery engine's bookkeeping, not settings.
     readonly_fields = (
         "signing_secret",
+        "previous_signing_secret",
+        "previous_secret_expires_at",
         "consecutive_failures",
         "failing_since",
+        "breaker_failures",
+        "breaker_trips",
+        "breaker_open_until",
+        "rate_window_start",
+        "rate_window_count",
         "disabled_at",
         "created_at",
         "updated_at",
@@ -58,7 +67,11 @@ class EventAdmin(AuditTrailAdmin):
     search_fields = ("event_id", "account__name")
     list_select_related = ("account",)
     raw_id_fields = ("account",)
-    readonly_fields = ("account", "event_id", "payload", "received_at")
+    readonly_fields = ("account", "event_id", "payload_as_received", "received_at")
+
+    @admin.display(description="payload (as received)")
+    def payload_as_received(self, event: Event) -> str:
+        return format_html("<pre>{}</pre>", event.body)
 
 
 class DeliveryAttemptInline(admin.TabularInline):
@@ -97,8 +110,19 @@ class DeliveryLogAdmin(AuditTrailAdmin):
     search_fields = ("event__event_id", "destination__url", "account__name", "last_error")
     list_select_related = ("account", "destination", "event")
     raw_id_fields = ("event", "destination", "account")
-    readonly_fields = ("received_timestamp", "processed_timestamp", "created_at", "updated_at")
+    readonly_fields = (
+        "payload_as_received",
+        "received_timestamp",
+        "processed_timestamp",
+        "created_at",
+        "updated_at",
+    )
     inlines = [DeliveryAttemptInline]
+
+    @admin.display(description="payload (as received)")
+    def payload_as_received(self, log: DeliveryLog) -> str:
+        return format_html("<pre>{}</pre>", log.event.body)
+
     actions = ["retry_logs"]
 
     def has_retry_permission(self, request) -> bool:

@@ -3,6 +3,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from backend.common.renderers import RawJSON, is_strict_json_object
 from backend.common.serializers import StrictSerializer
 from destinations.models import MAX_RATE_LIMIT, DeliveryAttempt, DeliveryLog, Destination
 from destinations.pipeline.event_types import validate_event_types
@@ -174,7 +175,12 @@ class DeliveryLogDetailSerializer(DeliveryLogSerializer):
         read_only_fields = fields
 
     def get_payload(self, log) -> dict:
-        return payload_for_api(log.event.body)
+        body = log.event.body
+        payload = payload_for_api(body)
+        if isinstance(payload, dict) and is_strict_json_object(body):
+            # Rendered as received (RawJSONRenderer): `19.90` stays `19.90`.
+            return RawJSON(body, payload)
+        return payload
 
 
 class RotateSecretInputSerializer(StrictSerializer):

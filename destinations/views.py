@@ -16,10 +16,12 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 
 from accounts.permissions import require_membership
 from accounts.selectors import memberships_of
+from backend.common.renderers import RawJSONRenderer
 from backend.common.schema import compat_schema
 from destinations import selectors, services
 from destinations.caching import logs_page_cache_key, logs_page_get, logs_page_set
@@ -319,6 +321,8 @@ class DeliveryLogViewSet(viewsets.GenericViewSet):
     queryset = DeliveryLog.objects.none()
     serializer_class = DeliveryLogDetailSerializer
     lookup_value_regex = r"\d+"
+    # The payload as it was received (`19.90`, not a re-printed `19.9`).
+    renderer_classes = [RawJSONRenderer, BrowsableAPIRenderer]
 
     def get_queryset(self):
         return (

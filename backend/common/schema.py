@@ -9,8 +9,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypeVar
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.plumbing import force_instance
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import permissions, serializers
+
+from backend.common.serializers import StrictFieldsMixin
 
 T = TypeVar("T")
 BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -50,7 +53,16 @@ def _safe(call: Callable[[], T], default: T) -> T:
 
 
 class AutoSchema(SpectacularAutoSchema):
-    """drf-spectacular's AutoSchema plus the error responses each operation can return."""
+    """drf-spectacular's AutoSchema plus the error responses each operation can return, and
+    request bodies that say they refuse unknown fields (StrictFieldsMixin) the way the API does,
+    so a client generated from the schema sends what the API accepts."""
+
+    def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
+        schema: dict[str, Any] = super()._map_basic_serializer(serializer, direction)  # type: ignore[no-untyped-call]
+        instance = force_instance(serializer)  # type: ignore[no-untyped-call]
+        if direction == "request" and isinstance(instance, StrictFieldsMixin):
+            schema["additionalProperties"] = False
+        return schema
 
     def _get_response_bodies(
         self, direction: Literal["request", "response"] = "response"
@@ -113,3 +125,35 @@ def compat_schema(view_class: type | None = None) -> AutoSchema:
     base = type(view_class.__dict__.get("schema") or AutoSchema()) if view_class else AutoSchema
     schema_class = type(f"Compat{base.__name__}", (_CompatOperationIdMixin, base), {})
     return schema_class()  # type: ignore[no-any-return]
+
+
+# Request properties that the password validators check (AUTH_PASSWORD_VALIDATORS).
+NEW_PASSWORD_FIELDS = {"password", "password_confirm", "new_password", "new_password_confirm"}
+LOGIN_OPERATION_HINTS = ("login", "token")
+
+
+def state_password_rules(result: dict[str, Any], **_: Any) -> dict[str, Any]:
+    """Postprocessing hook: a new password's minimum length, as the validators enforce it, so a
+    generated client does not send one that is refused (login bodies take any password)."""
+    from django.contrib.auth.password_validation import get_default_password_validators
+
+    minimum = max(
+        (getattr(v, "min_length", 0) for v in get_default_password_validators()), default=0
+    )
+    if not minimum:
+        return result
+    login_components = {
+        ref.rsplit("/", 1)[-1]
+        for path, item in result.get("paths", {}).items()
+        if any(hint in path for hint in LOGIN_OPERATION_HINTS)
+        for operation in item.values()
+        for media in operation.get("requestBody", {}).get("content", {}).values()
+        if (ref := media.get("schema", {}).get("$ref"))
+    }
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if not name.endswith("Request") or name in login_components:
+            continue
+        for field, schema in component.get("properties", {}).items():
+            if field in NEW_PASSWORD_FIELDS and schema.get("type") == "string":
+                schema["minLength"] = max(schema.get("minLength", 0), minimum)
+    return result

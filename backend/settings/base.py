@@ -1,6 +1,6 @@
 """Settings for every environment, read from the environment with an embedded default.
 
-Nothing set → SQLite file under var/, a file cache and a filesystem Celery broker, so one
+Nothing set → SQLite file under var/, a file cache and an embedded SQLite Celery broker, so one
 command runs web + worker + beat. `DATABASE_URL` / `REDIS_URL` switch to PostgreSQL and Redis.
 """
 
@@ -68,6 +68,9 @@ ROOT_URLCONF = "backend.urls"
 WSGI_APPLICATION = "backend.wsgi.application"
 ASGI_APPLICATION = "backend.asgi.application"
 SITE_ID = 1
+# The sites framework's name and domain (allauth pages and mails, the DRF login page).
+SITE_NAME = env.str("SITE_NAME", default=API_NAME)
+SITE_DOMAIN = env.str("SITE_DOMAIN", default="127.0.0.1:8000")
 
 TEMPLATES = [
     {
@@ -285,7 +288,10 @@ MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "backend.common.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "backend.common.logging.RequestIdFilter"},
+        "routine_tasks_at_debug": {"()": "backend.common.logging.RoutineTasksAtDebugFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
     },
@@ -293,7 +299,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["request_id"],
+            "filters": ["request_id", "routine_tasks_at_debug"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
@@ -319,4 +325,5 @@ from backend.settings.delivery import *  # noqa: E402, F403
 from backend.settings.oauth2 import *  # noqa: E402, F403
 from backend.settings.allauth import *  # noqa: E402, F403
 from backend.settings.security import *  # noqa: E402, F403
+from backend.settings.api_docs import *  # noqa: E402, F403
 # isort: on

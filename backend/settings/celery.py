@@ -1,26 +1,39 @@
-"""Celery: broker (Redis, RabbitMQ or the embedded filesystem one), serialisation, time limits and
+"""Celery: broker (Redis, RabbitMQ or the embedded SQLite one), serialisation, time limits and
 the beat schedule that each integration adds its periodic tasks to.
 
 Imported by base.py after the framework settings it reads (HS `config/settings/celery.py`).
 """
 
+from pathlib import Path
 from typing import Any
 
 from backend.env import VAR_DIR, env
 from backend.settings.base import REDIS_URL
 
-BROKER_DIR = VAR_DIR / env.str("BROKER_DIR_NAME", default="broker")
-CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("out", "processed", "control"):
-        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+# The embedded broker: kombu's SQLAlchemy transport on a SQLite file of its own (README "Embedded
+# broker": chosen over the filesystem transport, whose worker died on a half-written message file).
+EMBEDDED_BROKER_PATH = VAR_DIR / env.str("BROKER_DB_NAME", default="broker.sqlite3")
+EMBEDDED_BROKER_URL = f"sqla+sqlite:///{EMBEDDED_BROKER_PATH}"
+CELERY_BROKER_URL: str = (
+    env.str("CELERY_BROKER_URL", default="") or REDIS_URL or EMBEDDED_BROKER_URL
+)
+
+
+def embedded_broker_path(broker_url: str) -> Path | None:
+    """The SQLite file of a `sqla+sqlite:///` broker URL (None for any other broker)."""
+    for prefix in ("sqla+sqlite:///", "sqlalchemy+sqlite:///"):
+        if broker_url.startswith(prefix):
+            return Path(broker_url.removeprefix(prefix))
+    return None
+
+
+BROKER_SQLITE_PATH = embedded_broker_path(CELERY_BROKER_URL)
+if BROKER_SQLITE_PATH is not None:
+    BROKER_SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    # backend/common/embedded_broker.py tunes the SQLite connections (WAL, lock wait, no pool).
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
-        "data_folder_in": str(BROKER_DIR / "out"),
-        "data_folder_out": str(BROKER_DIR / "out"),
-        "processed_folder": str(BROKER_DIR / "processed"),
-        # Broadcast/control messages (remote control, purge): under var/, not the cwd.
-        "control_folder": str(BROKER_DIR / "control"),
-        "store_processed": False,
+        # An idle worker polls its queues this often (kombu's default is 1 s).
+        "polling_interval": env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.1),
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -48,3 +61,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Periodic tasks by name, so no app imports another app's tasks to schedule them.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+if BROKER_SQLITE_PATH is not None:
+    # kombu's SQLAlchemy transport keeps every taken message: delete them (backend/common/tasks.py).
+    CELERY_BEAT_SCHEDULE["common-purge-consumed-broker-messages"] = {
+        "task": "common.purge_consumed_broker_messages",
+        "schedule": 600.0,
+    }

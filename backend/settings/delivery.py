@@ -1,6 +1,6 @@
 """Ingest and delivery in `destinations`: body limits, the SSRF guard's exceptions, the retry
 schedule, timeouts and leases, the delivery engine and its isolation (per-destination cap, circuit
-breaker), auto-disable, caches, retention, and the embedded broker's polling.
+breaker), auto-disable, caches, retention, and the operators' pipeline gauges.
 
 Imported by base.py after the Celery settings it extends.
 """
@@ -8,11 +8,7 @@ Imported by base.py after the Celery settings it extends.
 from celery.schedules import crontab
 
 from backend.env import env
-from backend.settings.celery import (
-    CELERY_BEAT_SCHEDULE,
-    CELERY_BROKER_TRANSPORT_OPTIONS,
-    CELERY_BROKER_URL,
-)
+from backend.settings.celery import CELERY_BEAT_SCHEDULE
 
 INGEST_MAX_BODY_BYTES = env.int("INGEST_MAX_BODY_BYTES", default=1024 * 1024)
 DESTINATION_ALLOWED_HOSTS = env.list("DESTINATION_ALLOWED_HOSTS", default=[])
@@ -77,13 +73,6 @@ CELERY_BEAT_SCHEDULE["destinations-purge-old-events"] = {
     "task": "destinations.purge_old_events",
     "schedule": crontab(minute=23),  # hourly, in bounded batches
 }
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    # kombu's virtual transports sleep polling_interval (default 1 s) whenever the prefetch window
-    # is full, which caps a worker at ~concurrency deliveries per second on the embedded broker.
-    CELERY_BROKER_TRANSPORT_OPTIONS.setdefault(
-        "polling_interval", env.float("CELERY_BROKER_POLLING_INTERVAL", default=0.05)
-    )
-
 # Operators (SPEC section 13): the pipeline gauges (backlog, oldest due, open breakers) are read
 # from the database at most this often, whatever the scrape rate; the worker's metrics endpoint
 # serves them (extra collectors it registers once Django is set up).

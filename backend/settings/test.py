@@ -2,6 +2,7 @@
 
 from backend.env import env
 
+from . import base
 from .base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -15,3 +16,8 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The embedded broker of the tests is a file of their own: a `make run` in the same checkout keeps
+# var/broker.sqlite3, and a test's purge must not empty its queue (nor its worker take our tasks).
+if base.CELERY_BROKER_URL == base.EMBEDDED_BROKER_URL and not env.str("BROKER_DB_NAME", default=""):
+    BROKER_SQLITE_PATH = base.VAR_DIR / "test-broker.sqlite3"
+    CELERY_BROKER_URL = f"sqla+sqlite:///{BROKER_SQLITE_PATH}"

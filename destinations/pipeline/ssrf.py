@@ -48,6 +48,10 @@ class UnsafeDestinationError(Exception):
     """
 
 
+# Every refusal says how a developer allows a local sink (the README's quickstart does).
+LOCAL_HINT = "this is not allowed (for local development: DESTINATION_ALLOWED_HOSTS="
+
+
 def _allowed_hosts() -> set[str]:
     return {h.strip().lower().strip("[]") for h in settings.DESTINATION_ALLOWED_HOSTS if h.strip()}
 
@@ -135,7 +139,7 @@ def vet_addresses(host: str, addresses: list[str]) -> None:
         reason = address_refusal_reason(ip)
         if reason:
             raise UnsafeDestinationError(
-                f"The host {bare!r} resolves to {reason}; deliveries there are not allowed."
+                f"The host {bare!r} resolves to {reason}; {LOCAL_HINT}{bare})."
             )
 
 
@@ -203,6 +207,6 @@ def validate_destination_url(url: str) -> None:
     if is_ip_literal:
         reason = address_refusal_reason(ipaddress.ip_address(host))
         if reason:
-            raise UnsafeDestinationError(f"The URL points to {reason}; this is not allowed.")
+            raise UnsafeDestinationError(f"The URL points to {reason}; {LOCAL_HINT}{host}).")
         return
     resolve_safe_address(host, port)

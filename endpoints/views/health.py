@@ -32,11 +32,33 @@ HEALTH_RESPONSE = inline_serializer(
         "timestamp": serializers.DateTimeField(),
         "components": inline_serializer(
             "HealthComponents",
-            fields={"database": serializers.BooleanField(), "redis": serializers.BooleanField()},
+            fields={
+                "database": serializers.BooleanField(),
+                "redis": serializers.BooleanField(
+                    allow_null=True, help_text="null when REDIS_URL is not set (not configured)."
+                ),
+                "cache": serializers.BooleanField(
+                    required=False,
+                    help_text="The embedded file cache, checked when REDIS_URL is not set.",
+                ),
+            },
         ),
         "info": inline_serializer(
             "HealthInfo",
-            fields={"version": serializers.CharField(), "environment": serializers.CharField()},
+            fields={
+                "version": serializers.CharField(),
+                "environment": serializers.CharField(),
+                "backends": inline_serializer(
+                    "HealthBackends",
+                    fields={
+                        "database": serializers.CharField(help_text="sqlite or postgresql"),
+                        "cache": serializers.CharField(help_text='redis or "file (embedded)"'),
+                        "broker": serializers.CharField(
+                            help_text='redis, amqp or "sqlite (embedded)"'
+                        ),
+                    },
+                ),
+            },
         ),
     },
 )
@@ -46,9 +68,11 @@ HEALTH_RESPONSE = inline_serializer(
     tags=["health"],
     summary="Health of the service and its components (503 when one is down)",
     description=(
-        "`redis` is a Redis PING on REDIS_URL; without REDIS_URL (embedded default) it reports "
-        "whether the cache standing in for Redis works. `Accept: application/health+json` gets "
-        "the IETF health-check format (`status` pass/fail, `checks`)."
+        "Only configured components are checked. `redis` is a Redis PING on REDIS_URL; without "
+        "REDIS_URL (embedded default) it is null and `cache` reports whether the file cache "
+        "standing in for Redis works. `info.backends` says what this server runs on. "
+        "`Accept: application/health+json` gets the IETF health-check format (`status` "
+        "pass/fail, `checks`)."
     ),
     responses={
         200: HEALTH_RESPONSE,
@@ -72,14 +96,20 @@ class HealthView(APIView):
         body = {
             "status": "ok" if report["ok"] else "error",
             "timestamp": report["time"],
-            "components": {name: ok for name, (ok, _) in report["components"].items()},
-            "info": {"version": settings.API_VERSION, "environment": settings.ENVIRONMENT},
+            # The seed body always has `redis`: null says "not configured", never "up".
+            "components": {"redis": None}
+            | {name: ok for name, (ok, _) in report["components"].items()},
+            "info": {
+                "version": settings.API_VERSION,
+                "environment": settings.ENVIRONMENT,
+                "backends": report["backends"],
+            },
         }
         return Response(body, status=code, headers=headers)
 
     @staticmethod
     def _ietf(report: dict) -> dict:
-        component_types = {"database": "datastore", "redis": "datastore"}
+        component_types = {"database": "datastore", "redis": "datastore", "cache": "datastore"}
         return {
             "status": "pass" if report["ok"] else "fail",
             "version": settings.API_VERSION.split(".")[0],

@@ -234,3 +234,26 @@ def test_it_refuses_invalid_replay_bodies(admin_client, account, logs, body):
     assert response.status_code == 400
     assert response.json()["details"]
     assert DeliveryLog.objects.filter(status=DeliveryLog.Status.PENDING).count() == 0
+
+
+def test_the_log_detail_shows_the_payload_exactly_as_received(member_client, logs):
+    log = logs[1]
+    received = '{"amount": 19.90, "big": 1E+2, "name": "caf\\u00e9",  "nested": {"z": 1, "a": 2}}'
+    log.event.body = received
+    log.event.save(update_fields=["body"])
+    response = member_client.get(f"/api/v1/logs/{log.pk}/")
+    assert response.status_code == 200
+    assert f'"payload":{received}'.encode() in response.content  # byte for byte, not re-printed
+    body = response.json()  # still one valid JSON document of the documented shape
+    assert body["payload"]["amount"] == 19.9
+    assert body["payload"]["nested"] == {"z": 1, "a": 2}
+    assert body["id"] == log.pk
+
+
+def test_a_payload_that_is_not_strict_json_is_shown_parsed_and_safe(member_client, logs):
+    log = logs[1]
+    log.event.body = '{"x": NaN}'  # never accepted by ingest; an old row must still render
+    log.event.save(update_fields=["body"])
+    response = member_client.get(f"/api/v1/logs/{log.pk}/")
+    assert response.status_code == 200
+    assert response.json()["payload"] == '{"x": NaN}'

@@ -122,3 +122,13 @@ def test_it_never_follows_redirects(db, sink, allow_local, location):
     assert "redirect" in log.last_error
     assert len(sink.received()) == 1  # only the original request; the Location was not fetched
     assert DeliveryAttempt.objects.get(log=log).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [("http://127.0.0.1:9000/hook", "127.0.0.1"), ("http://localhost:9000/hook", "localhost")],
+)
+def test_a_local_refusal_says_how_to_allow_the_host_for_development(url, host):
+    with pytest.raises(UnsafeDestinationError) as refusal:
+        validate_destination_url(url)
+    assert f"for local development: DESTINATION_ALLOWED_HOSTS={host})" in str(refusal.value)

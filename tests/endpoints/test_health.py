@@ -7,15 +7,41 @@ pytestmark = pytest.mark.django_db
 HEALTH_PATHS = ["/api/v1/health/", "/health/", "/api/health/"]
 
 
-def test_it_reports_healthy_components(api_client):
+def test_it_reports_healthy_components(api_client, settings):
+    # What is configured, checked: Redis with REDIS_URL, else the embedded file cache.
+    expected = (
+        {"database": True, "redis": True}
+        if settings.REDIS_URL
+        else {"database": True, "redis": None, "cache": True}
+    )
     for path in HEALTH_PATHS:
         response = api_client.get(path)
         assert response.status_code == 200, path
         body = response.json()
         assert set(body) == {"status", "timestamp", "components", "info"}
         assert body["status"] == "ok"
-        assert body["components"] == {"database": True, "redis": True}
-        assert body["info"] == {"version": "1.0.0", "environment": "development"}
+        assert body["components"] == expected
+        assert body["info"]["version"] == "1.0.0"
+        assert body["info"]["environment"] == "development"
+
+
+def test_it_never_claims_redis_without_redis_url(api_client, settings):
+    settings.REDIS_URL = ""
+    body = api_client.get("/health/").json()
+    assert body["components"]["redis"] is None
+    assert body["components"]["cache"] is True
+    assert body["info"]["backends"]["cache"] == "file (embedded)"
+    ietf = api_client.get("/health/", HTTP_ACCEPT="application/health+json").json()
+    assert set(ietf["checks"]) == {"database:responseTime", "cache:responseTime"}
+
+
+def test_it_names_the_backends_it_runs_on(api_client, settings):
+    backends = api_client.get("/api/v1/health/").json()["info"]["backends"]
+    assert backends["database"] in {"sqlite", "postgresql"}
+    assert backends["cache"] == ("redis" if settings.REDIS_URL else "file (embedded)")
+    if settings.CELERY_BROKER_URL.startswith("sqla+sqlite"):
+        assert backends["broker"] == "sqlite (embedded)"
+    assert "://" not in backends["broker"]  # a kind, never a URL with its password
 
 
 def test_it_answers_503_when_redis_is_unreachable(api_client, settings):
@@ -31,14 +57,15 @@ def test_it_answers_503_when_redis_is_unreachable(api_client, settings):
     assert ietf.json()["checks"]["redis:responseTime"][0]["status"] == "fail"
 
 
-def test_it_speaks_health_json(api_client):
+def test_it_speaks_health_json(api_client, settings):
     response = api_client.get("/api/v1/health/", HTTP_ACCEPT="application/health+json")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/health+json")
     body = response.json()
     assert body["status"] == "pass"
     assert body["version"] == "1"
-    assert set(body["checks"]) == {"database:responseTime", "redis:responseTime"}
+    cache_check = "redis" if settings.REDIS_URL else "cache"
+    assert set(body["checks"]) == {"database:responseTime", f"{cache_check}:responseTime"}
     check = body["checks"]["database:responseTime"][0]
     assert check["status"] == "pass" and check["observedUnit"] == "ms"
 
