@@ -5,6 +5,7 @@ change or delete); a failed or held log is retried through the same service as t
 """
 
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.html import format_html
 
 from destinations.admin_stats import stats_panel_context
@@ -32,6 +33,8 @@ class DestinationAdmin(admin.ModelAdmin):
     search_fields = ("url", "account__name", "disabled_reason")
     list_select_related = ("account",)
     raw_id_fields = ("account", "created_by", "updated_by")
+    # A URL typed without a scheme means https (Django 6's default, chosen now: no warning).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     # Secrets are shown, never edited by hand (rotate through the API); the breaker, the rate
     # window and the failure counters are the delivery engine's bookkeeping, not settings.
     readonly_fields = (
