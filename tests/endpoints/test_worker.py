@@ -51,7 +51,9 @@ def test_it_runs_scheduled_tasks_once_on_time_and_never_a_cancelled_one(
     ).json()["id"]
     assert auth_client.post(f"/api/v1/tasks/{doomed}/cancel/").status_code == 200
     assert ScheduledTask.objects.get(pk=doomed).status == "cancelled"
-    worker = celery_worker_process(beat=True)
+    # The dispatcher's per-second lines are at DEBUG by default (a quiet `make run`); this test
+    # counts them.
+    worker = celery_worker_process(beat=True, loglevel="DEBUG", extra_env={"LOG_LEVEL": "DEBUG"})
 
     # Seed 002: due now, sent right after commit.
     seed = api_client.post("/tasks/", {"type": "add", "x": 5, "y": 3}, format="json")

@@ -104,8 +104,10 @@ class WorkerProcess:
         pool: str = "prefork",
         queues: str | None = None,
         extra_env: dict | None = None,
+        loglevel: str = "INFO",
     ):
         self.log_dir = log_dir
+        self.loglevel = loglevel
         self.beat = beat
         self.concurrency = concurrency
         self.pool = pool
@@ -149,7 +151,7 @@ class WorkerProcess:
             "backend",
             "worker",
             "-l",
-            "INFO",
+            self.loglevel,
             "--pool",
             self.pool,
             "--concurrency",
