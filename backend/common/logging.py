@@ -1,6 +1,7 @@
-"""Logging filter that stamps every record with the current request id."""
+"""Logging filters: the current request id on every record; routine periodic tasks at DEBUG."""
 
 import logging
+import os
 
 from backend.common.request_id import current_request_id
 
@@ -15,7 +16,8 @@ class RequestIdFilter(logging.Filter):
 
 # Celery's per-task lines (beat's "Sending due task", the worker's "received" / "succeeded") of
 # the tasks that run every second: at DEBUG, so that an idle `make run` is quiet and real
-# messages are not buried. `LOG_LEVEL=DEBUG` shows them again.
+# messages are not buried. `LOG_LEVEL=DEBUG` shows them again (also under `celery -l INFO`, which
+# sets the root logger's level itself).
 ROUTINE_TASKS = ("endpoints.dispatch_due_tasks", "endpoints-dispatch-due-tasks")
 CELERY_TASK_LOGGERS = ("celery.beat", "celery.worker.strategy", "celery.app.trace")
 
@@ -31,4 +33,8 @@ class RoutineTasksAtDebugFilter(logging.Filter):
         if not any(task in message for task in ROUTINE_TASKS):
             return True
         record.levelno, record.levelname = logging.DEBUG, "DEBUG"
-        return logging.getLogger().isEnabledFor(logging.DEBUG)
+        return logging.getLogger().isEnabledFor(logging.DEBUG) or _debug_asked()
+
+
+def _debug_asked() -> bool:
+    return os.environ.get("LOG_LEVEL", "").upper() == "DEBUG"

@@ -57,6 +57,16 @@ def test_log_level_debug_shows_the_dispatcher_lines_as_debug(console):
     assert all(" DEBUG " in line and "dispatch_due_tasks" in line for line in lines)
 
 
+def test_log_level_debug_in_the_environment_shows_them_under_celery_l_info(console, monkeypatch):
+    # `celery worker -l INFO` (the Procfile) sets the root logger to INFO whatever LOG_LEVEL says.
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    assert not logging.getLogger().isEnabledFor(logging.DEBUG)
+    log_beat_and_worker_lines("endpoints.dispatch_due_tasks", "endpoints-dispatch-due-tasks")
+    lines = console.getvalue().splitlines()
+    assert len(lines) == 3
+    assert all(" DEBUG " in line and "dispatch_due_tasks" in line for line in lines)
+
+
 def test_warnings_of_the_dispatcher_are_never_hidden(console):
     logging.getLogger("celery.app.trace").warning("Task endpoints.dispatch_due_tasks[x] failed")
     assert "WARNING" in console.getvalue()
