@@ -24,6 +24,7 @@ from backend.common.resilience import (
     cache_breaker,
     publish,
 )
+from tests.conftest import jwt_client
 from tests.factories import DEFAULT_PASSWORD, AccountFactory, MembershipFactory, UserFactory
 from tests.support.broker import broker_unreachable
 
@@ -68,8 +69,7 @@ def test_requests_answer_without_redis_and_stop_trying_it(redis_down):
     user = UserFactory()
     account = AccountFactory()
     MembershipFactory(account=account, user=user)
-    jwt = APIClient()
-    jwt.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    jwt = jwt_client(user)
     anonymous = APIClient()
 
     login = anonymous.post(

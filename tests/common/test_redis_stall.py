@@ -14,9 +14,9 @@ import time
 import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from backend.common.resilience import cache_breaker
+from tests.conftest import jwt_client
 from tests.factories import DEFAULT_PASSWORD, AccountFactory, MembershipFactory, UserFactory
 
 SOCKET_TIMEOUT = 0.5
@@ -78,8 +78,7 @@ def test_requests_answer_within_the_timeouts_when_redis_stalls(stalled_redis):
     user = UserFactory()
     account = AccountFactory()
     MembershipFactory(account=account, user=user)
-    jwt = APIClient()
-    jwt.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    jwt = jwt_client(user)
     anonymous = APIClient()
     ingest = APIClient()
     ingest.credentials(HTTP_CL_X_TOKEN=str(account.app_secret_token))
