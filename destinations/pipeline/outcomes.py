@@ -130,10 +130,10 @@ async def attempt_send(job: DeliveryJob, session: aiohttp.ClientSession) -> Atte
             signing_secrets=job.signing_secrets,
             event_type=job.event_type,
         )
-        span.record(status_code=http.status_code, outcome=classify(http)[0], error=http.error)
+        outcome, error = classify(http)
+        span.record(status_code=http.status_code, outcome=outcome, error=http.error)
     # --- tracing hook (end)
     duration = time.monotonic() - clock
-    outcome, error = classify(http)
     if outcome == Outcome.RETRY and job.round_attempt >= len(settings.DELIVERY_RETRY_SCHEDULE):
         outcome = Outcome.FAILED
         error = f"{error} Giving up after {job.round_attempt} attempts."
