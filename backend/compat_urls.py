@@ -158,12 +158,16 @@ from destinations import ingest_views as destinations_ingest_views  # noqa: E402
 from destinations import views as destinations_views  # noqa: E402
 
 # Integer account ids only: allauth's HTML pages live at /accounts/login/ and the like.
-destinations_compat = [
+# Mounted by backend/urls.py ahead of every other route (see there).
+ingest_compat = [
     path(
         "server/incoming_data/",
         destinations_ingest_views.CompatIngestView.as_view(),
         name="compat-incoming-data",
     ),
+]
+
+destinations_compat = [
     re_path(
         r"^accounts/(?P<account_id>\d+)/destinations/$",
         destinations_views.CompatAccountDestinationViewSet.as_view(

@@ -25,6 +25,10 @@ urlpatterns = [
         views.AccountDeliveryLogViewSet.as_view({"post": "replay"}),
         name="account-logs-replay",
     ),
-    path("incoming-data/", ingest_views.IngestView.as_view(), name="incoming-data"),
     *router.urls,
+]
+
+# Mounted by backend/urls.py ahead of every other route (see there).
+ingest_urlpatterns = [
+    path("incoming-data/", ingest_views.IngestView.as_view(), name="incoming-data"),
 ]

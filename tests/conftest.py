@@ -12,6 +12,7 @@ from tests.support.broker import broker_unreachable
 from tests.support.gunicorn import kill_all_servers
 from tests.support.isolation import check_embedded_stores
 from tests.support.worker import WorkerProcess, kill_all_workers
+from users.authentication import verified_tokens
 
 
 def pytest_sessionstart(session):
@@ -24,6 +25,7 @@ def pytest_sessionstart(session):
 def _clear_cache():
     """Throttles, lockouts and the token denylist live in the cache: start every test clean."""
     cache.clear()
+    verified_tokens.clear()
     yield
     cache.clear()
 

@@ -101,6 +101,12 @@ if DATABASE_URL:
     if DATABASES["default"]["ENGINE"].endswith("postgresql"):
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        # Django's backend, with the health check skipped for a connection that served a
+        # request without error within the grace (backend/db_backends/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = "backend.db_backends.postgresql"
+        DATABASES["default"]["OPTIONS"].setdefault(
+            "HEALTH_CHECK_GRACE_SECONDS", env.float("DB_HEALTH_CHECK_GRACE_SECONDS", default=1.0)
+        )
         DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
     elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         DATABASES["default"]["OPTIONS"].update(SQLITE_OPTIONS)

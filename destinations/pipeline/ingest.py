@@ -8,6 +8,7 @@ at ingest time loses nothing and the request never waits on anything but the dat
 import json
 import uuid
 from contextlib import nullcontext
+from functools import cache
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -44,12 +45,41 @@ def event_ingest(
     guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
         with guard:
-            event.save(force_insert=True)
+            event_insert(event)
     except IntegrityError:
         if not event_id:
             raise
         return Event.objects.get(account_id=account_id, event_id=event_id), False
     return event, True
+
+
+@cache
+def _event_insert_sql(vendor: str) -> tuple[str, tuple[Any, ...]]:
+    """The INSERT of one event and the fields it writes (every concrete one but the id)."""
+    meta = Event._meta
+    fields = tuple(f for f in meta.concrete_fields if not f.primary_key)
+    quote = connection.ops.quote_name
+    # Names from the model's own metadata, quoted by the backend: no input reaches this text.
+    columns = ", ".join(quote(f.column) for f in fields)
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote(meta.pk.column)}"
+    )
+    return sql, fields
+
+
+def event_insert(event: Event) -> None:
+    """Inserts a new event in one statement built once per process (`event.save()` does the same
+    INSERT, but compiling it each time cost about 18 % of a warm ingest call's CPU: py-spy, see
+    README "Ingest"). Event has no save() override and no signal receivers, so nothing is
+    skipped; fields are prepared by the model's own fields (`get_db_prep_save`)."""
+    sql, fields = _event_insert_sql(connection.vendor)
+    params = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        event.pk = cursor.fetchone()[0]
+    event._state.adding = False
+    event._state.db = connection.alias
 
 
 def system_event_emit(

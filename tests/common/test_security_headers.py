@@ -36,6 +36,31 @@ def test_it_forbids_everything_on_json_errors(api_client):
     assert _policy(response)["default-src"] == ["'none'"]
 
 
+def test_the_cached_json_policy_is_django_csps_and_a_views_own_policy_still_wins(rf):
+    """JSON answers get a policy built once (backend/common/security.py); it must be the one
+    django-csp builds, and a view's @csp_update / @csp_exempt must still take effect."""
+    from csp.decorators import csp_exempt, csp_update
+    from csp.utils import build_policy
+    from django.conf import settings
+    from django.http import JsonResponse
+
+    from backend.common.security import PathAwareCSPMiddleware
+
+    def plain(request):
+        return JsonResponse({})
+
+    middleware = PathAwareCSPMiddleware(plain)
+    expected = build_policy(config=settings.CONTENT_SECURITY_POLICY["DIRECTIVES"])
+    assert middleware(rf.get("/api/v1/x/"))["Content-Security-Policy"] == expected
+
+    updated = PathAwareCSPMiddleware(csp_update({"img-src": ["https://img.test"]})(plain))
+    header = updated(rf.get("/api/v1/x/"))["Content-Security-Policy"]
+    assert "img-src https://img.test" in header and header != expected
+
+    exempt = PathAwareCSPMiddleware(csp_exempt()(plain))
+    assert "Content-Security-Policy" not in exempt(rf.get("/api/v1/x/"))
+
+
 @pytest.mark.django_db
 def test_it_allows_only_the_site_on_the_admin(admin_client):
     response = admin_client.get("/admin/")

@@ -55,7 +55,8 @@ def test_it_uses_postgres_and_redis_when_their_urls_are_set():
     )
     assert result.returncode == 0, result.stderr
     engine, cache_backend, broker = result.stdout.split()
-    assert engine == "django.db.backends.postgresql"
+    # Django's PostgreSQL backend with the health-check grace (backend/db_backends/postgresql).
+    assert engine == "backend.db_backends.postgresql"
     assert cache_backend == "backend.common.cache.BreakerRedisCache"  # django-redis + breaker
     assert broker == "redis://127.0.0.1:6379/4"
 

@@ -137,3 +137,56 @@ def test_only_views_that_check_the_credentials_themselves_defer_the_checks():
     assert deferring == {IngestView, CompatIngestView}
     for view in deferring:
         assert IngestCallerPermission in view.permission_classes
+
+
+def test_the_prepared_insert_stores_what_the_orm_would(account):
+    """Ingest writes the event with its own prepared INSERT (destinations/pipeline/ingest.py),
+    which is only right while Event has no save() of its own and nothing listens to its saves."""
+    from django.db.models import Model
+    from django.db.models.signals import post_save, pre_save
+
+    from destinations.pipeline.ingest import event_ingest
+
+    assert Event.save is Model.save
+    assert not pre_save.has_listeners(Event) and not post_save.has_listeners(Event)
+
+    event, created = event_ingest(
+        account_id=account.pk, body='{"b": 1, "a": [1.50]}', event_id="order-1", event_type="o.c"
+    )
+    assert created and event.pk and not event._state.adding
+    stored = Event.objects.get(pk=event.pk)
+    assert (stored.account_id, stored.event_id, stored.event_type, stored.body) == (
+        account.pk,
+        "order-1",
+        "o.c",
+        '{"b": 1, "a": [1.50]}',
+    )
+    assert stored.received_at == event.received_at and stored.fanned_out_at is None
+    assert stored.about_destination_id is None and stored.traceparent is None
+
+    again, created_again = event_ingest(account_id=account.pk, body="{}", event_id="order-1")
+    assert not created_again and again.pk == event.pk
+    assert Event.objects.filter(account=account).count() == 1
+
+
+def test_the_json_answer_is_what_drfs_renderer_writes_and_other_renderers_still_answer(account):
+    from rest_framework.renderers import JSONRenderer
+
+    headers = {"HTTP_CL_X_TOKEN": str(account.app_secret_token)}
+    client = APIClient()
+    response = client.post(URL, {"a": 1}, format="json", HTTP_CL_X_EVENT_ID="é-1", **headers)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    expected = {"message": "Data Received", "event_id": "é-1"}
+    assert response.content == JSONRenderer().render(expected)
+
+    repeat = client.post(URL, {"a": 1}, format="json", HTTP_CL_X_EVENT_ID="é-1", **headers)
+    assert repeat.content == JSONRenderer().render({**expected, "duplicate": True})
+
+    indented = client.post(
+        URL, {"a": 2}, format="json", HTTP_ACCEPT="application/json; indent=2", **headers
+    )
+    assert indented.status_code == 200 and b'\n  "message"' in indented.content
+
+    html = client.post(URL, {"a": 3}, format="json", HTTP_ACCEPT="text/html", **headers)
+    assert html.status_code == 200 and html["Content-Type"].startswith("text/html")
