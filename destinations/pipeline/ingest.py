@@ -9,7 +9,7 @@ import json
 import uuid
 from contextlib import nullcontext
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -58,7 +58,10 @@ def _event_insert_sql(vendor: str) -> tuple[str, tuple[Any, ...]]:
     """The INSERT of one event and the fields it writes (every concrete one but the id)."""
     meta = Event._meta
     fields = tuple(f for f in meta.concrete_fields if not f.primary_key)
-    quote = connection.ops.quote_name
+
+    def quote(column: str | None) -> str:  # a concrete field always has its column
+        return connection.ops.quote_name(cast(str, column))
+
     # Names from the model's own metadata, quoted by the backend: no input reaches this text.
     columns = ", ".join(quote(f.column) for f in fields)
     sql = (

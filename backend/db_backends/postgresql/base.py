@@ -14,6 +14,7 @@ the end of that request (Django's `errors_occurred`). A 0 grace checks every req
 """
 
 import time
+from typing import Any
 
 from django.db.backends.postgresql import base
 
@@ -21,7 +22,7 @@ GRACE_OPTION = "HEALTH_CHECK_GRACE_SECONDS"
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
-    def __init__(self, settings_dict, *args, **kwargs):
+    def __init__(self, settings_dict: dict[str, Any], *args: Any, **kwargs: Any) -> None:
         settings_dict = dict(settings_dict)
         options = dict(settings_dict.get("OPTIONS") or {})
         self.health_check_grace = float(options.pop(GRACE_OPTION, 1.0))
