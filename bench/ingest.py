@@ -74,8 +74,6 @@ account = Account.objects.get(name="bench-ingest")
 with connection.cursor() as cursor:
     cursor.execute(f"DELETE FROM {Event._meta.db_table} WHERE account_id = %s", [account.pk])
     deleted = cursor.rowcount
-    if connection.vendor == "postgresql":  # no dead rows of the run before (autovacuum may be off)
-        cursor.execute(f"VACUUM ANALYZE {Event._meta.db_table}")
 print(json.dumps({"deleted": deleted}))
 """
 
