@@ -54,7 +54,7 @@ def event_ingest(
 
 
 @cache
-def _event_insert_sql(vendor: str) -> tuple[str, tuple[Any, ...]]:
+def _event_insert_sql() -> tuple[str, tuple[Any, ...]]:
     """The INSERT of one event and the fields it writes (every concrete one but the id)."""
     meta = Event._meta
     fields = tuple(f for f in meta.concrete_fields if not f.primary_key)
@@ -76,7 +76,7 @@ def event_insert(event: Event) -> None:
     INSERT, but compiling it each time cost about 18 % of a warm ingest call's CPU: py-spy, see
     README "Ingest"). Event has no save() override and no signal receivers, so nothing is
     skipped; fields are prepared by the model's own fields (`get_db_prep_save`)."""
-    sql, fields = _event_insert_sql(connection.vendor)
+    sql, fields = _event_insert_sql()
     params = [f.get_db_prep_save(getattr(event, f.attname), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -19,12 +19,16 @@ SUPERVISOR = ROOT / "backend" / "supervisor.py"
 PY = sys.executable
 
 
-def start_supervisor(tmp_path: Path, procfile: str, **env_overrides) -> subprocess.Popen:
+def start_supervisor(
+    tmp_path: Path, procfile: str, *, cwd: Path | None = None, env: dict | None = None, **overrides
+) -> subprocess.Popen:
+    """The supervisor on `procfile`, its output in tmp_path/out.log; runs in tmp_path unless
+    `cwd` says otherwise, with `env` (default: this process's) plus `overrides`."""
     (tmp_path / "Procfile").write_text(procfile)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", **env_overrides}
+    env = {**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1", **overrides}
     return subprocess.Popen(
         [PY, str(SUPERVISOR), str(tmp_path / "Procfile")],
-        cwd=tmp_path,
+        cwd=cwd or tmp_path,
         env=env,
         stdout=open(tmp_path / "out.log", "wb"),  # noqa: SIM115 - closed with the process
         stderr=subprocess.STDOUT,
@@ -108,15 +112,7 @@ def test_ctrl_c_stops_a_real_celery_worker_quickly_without_errors(tmp_path):
     env.update(CELERY_METRICS_PORT="0", SUPERVISOR_STOP_SECONDS="2.5")
     celery = Path(PY).parent / "celery"
     procfile = f"worker: {celery} -A backend worker -l INFO --concurrency 2\n"
-    (tmp_path / "Procfile").write_text(procfile)
-    supervisor = subprocess.Popen(
-        [PY, str(SUPERVISOR), str(tmp_path / "Procfile")],
-        cwd=ROOT,
-        env=env,
-        stdout=open(tmp_path / "out.log", "wb"),  # noqa: SIM115 - closed with the process
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    supervisor = start_supervisor(tmp_path, procfile, cwd=ROOT, env=env)
     try:
         wait_for_text(tmp_path / "out.log", "ready.", timeout=90)
     finally:

@@ -62,6 +62,15 @@ def test_a_remembered_token_is_refused_once_revoked(user):
     assert client.get(ME).status_code == 401
 
 
+def test_a_remembered_token_of_a_deactivated_or_deleted_user_is_refused(user, other_user):
+    clients = [bearer(str(AccessToken.for_user(u))) for u in (user, other_user)]
+    assert [c.get(ME).status_code for c in clients] == [200, 200]  # both remembered now
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    other_user.delete()
+    assert [c.get(ME).status_code for c in clients] == [401, 401]
+
+
 def test_a_change_of_the_signing_settings_forgets_every_remembered_token(user, settings):
     token = str(AccessToken.for_user(user))
     assert bearer(token).get(ME).status_code == 200
