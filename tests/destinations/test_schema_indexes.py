@@ -8,6 +8,7 @@ The claim queries may be rewritten: these tests pin the indexes' definitions, no
 import re
 
 import pytest
+from django.apps import apps
 from django.db import connection
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +65,49 @@ def test_retentions_probe_reads_only_unfinished_logs():
     condition = definition.split(" WHERE ", 1)[1]
     assert condition.replace("(", "").replace(")", "").startswith("NOT status"), definition
     assert "'success'" in condition and "'failed'" in condition, definition
+
+
+# Migration 0007: every claim and outcome rewrites each index of a log row, so the queue tables
+# keep no single-column index that a composite one starting with the same column covers.
+DROPPED_SINGLE_COLUMN_INDEXES = {
+    ("destinations_deliverylog", "account_id"): "dest_log_account_recv_idx",
+    ("destinations_deliverylog", "destination_id"): "dest_log_dest_status_idx",
+    ("destinations_deliverylog", "event_id"): "destinations_log_event_dest_unique",
+    ("destinations_deliveryattempt", "log_id"): "dest_attempt_log_idx",
+    ("destinations_event", "account_id"): "destinations_event_unique",
+}
+
+
+def single_column_indexes(table: str) -> set[str]:
+    """Columns with an index of their own over the whole table (partial indexes aside)."""
+    partial = {
+        index.name
+        for model in apps.get_app_config("destinations").get_models()
+        for index in model._meta.indexes
+        if index.condition is not None
+    }
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    return {
+        info["columns"][0]
+        for name, info in constraints.items()
+        if info["index"]
+        and len(info["columns"]) == 1
+        and not info["primary_key"]
+        and name not in partial
+    }
+
+
+@pytest.mark.parametrize(("table", "column"), sorted(DROPPED_SINGLE_COLUMN_INDEXES))
+def test_queue_tables_index_a_foreign_key_only_through_a_composite_index(table, column):
+    assert column not in single_column_indexes(table)
+    covering = DROPPED_SINGLE_COLUMN_INDEXES[(table, column)]
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+        foreign_keys = {info["columns"][0] for info in constraints.values() if info["foreign_key"]}
+    assert constraints[covering]["columns"][0] == column  # still found through this one
+    assert column in foreign_keys  # the constraint itself stays
+
+
+def test_nothing_indexes_logs_by_creation_time():
+    assert "created_at" not in single_column_indexes("destinations_deliverylog")
