@@ -24,6 +24,15 @@ REDUNDANT_INDEXES = [
     ("destinations_event_account_id_36793511", "destinations_event", "account_id"),
 ]
 
+# (model, field, target, related_name) of the foreign keys that lose their own index.
+UNINDEXED_FOREIGN_KEYS = [
+    ("deliveryattempt", "log", "destinations.deliverylog", "attempt_set"),
+    ("deliverylog", "account", "accounts.account", "delivery_logs"),
+    ("deliverylog", "destination", "destinations.destination", "logs"),
+    ("deliverylog", "event", "destinations.event", "logs"),
+    ("event", "account", "accounts.account", "events"),
+]
+
 
 def unindexed_foreign_key(model: str, **options) -> models.ForeignKey:
     return models.ForeignKey(
@@ -47,37 +56,18 @@ class Migration(migrations.Migration):
                 for index, table, column in REDUNDANT_INDEXES
             ],
             state_operations=[
-                migrations.AlterField(
-                    model_name="deliveryattempt",
-                    name="log",
-                    field=unindexed_foreign_key(
-                        "destinations.deliverylog", related_name="attempt_set"
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="deliverylog",
-                    name="account",
-                    field=unindexed_foreign_key("accounts.account", related_name="delivery_logs"),
+                *(
+                    migrations.AlterField(
+                        model_name=model_name,
+                        name=name,
+                        field=unindexed_foreign_key(to, related_name=related_name),
+                    )
+                    for model_name, name, to, related_name in UNINDEXED_FOREIGN_KEYS
                 ),
                 migrations.AlterField(
                     model_name="deliverylog",
                     name="created_at",
                     field=models.DateTimeField(auto_now_add=True),
-                ),
-                migrations.AlterField(
-                    model_name="deliverylog",
-                    name="destination",
-                    field=unindexed_foreign_key("destinations.destination", related_name="logs"),
-                ),
-                migrations.AlterField(
-                    model_name="deliverylog",
-                    name="event",
-                    field=unindexed_foreign_key("destinations.event", related_name="logs"),
-                ),
-                migrations.AlterField(
-                    model_name="event",
-                    name="account",
-                    field=unindexed_foreign_key("accounts.account", related_name="events"),
                 ),
             ],
         )
