@@ -8,7 +8,9 @@ accumulate), then ingest while one Celery worker started as the Procfile does (`
 fans out and delivers every accepted event. After a delivering round's load ends, the bench waits
 (bounded by `--timeout`) until every event accepted is at the sink: lag = last new delivery − end
 of the load (target <= 5 s). Printed: medians of accepted req/s for both, the ratio (target >=
-0.7) and the median lag. Run: `make bench BENCH_ARGS="mixed --duration 20 --rounds 3"`.
+0.7) and the median lag, and the CPU per event accepted during the load of gunicorn's tree, the
+worker's tree and the bench database's PostgreSQL backends (/proc, bench/_costs.py), so the cost
+of delivering shows beside the noisy ratio. Run: `make bench BENCH_ARGS="mixed --duration 20 --rounds 3"`.
 
 All events go to one destination, which takes at most DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION
 calls at once (64: 640 deliveries a second at 100 ms); with ingest faster than that, the lag grows
@@ -26,6 +28,7 @@ import time
 
 from bench import _harness as h
 from bench import _pipeline as p
+from bench._costs import CostMeter, cpu_seconds, process_tree
 from bench._sink import Sink
 from bench._wrk import measure, wrk_path
 
@@ -62,12 +65,16 @@ def one_round(env: dict, sink: Sink, server: h.ServerProcess, token: str, args, 
     p.setup_accounts(env, {ACCOUNT: sink.url})
     sink.reset()
     worker = p.start_worker(env, args, log_name="bench-mixed-worker") if deliver else None
+    meter = CostMeter(env["DATABASE_URL"])
     try:
+        before = cores_snapshot(meter, server, worker)
         stats = measure(server.base_url + PATH, method="POST", headers={"CL-X-TOKEN": token},
                         body=BODY, threads=args.wrk_threads, connections=args.connections,
                         duration=args.duration)  # fmt: skip
         load_ended = time.time()
-        result = {"rps": stats.rps, "errors": stats.errors, "lag": None, "lost": 0}
+        # Taken as the load ends (the worker's tail of deliveries after it is not counted).
+        cores = cores_spent(meter, before, cores_snapshot(meter, server, worker), stats.count)
+        result = {"rps": stats.rps, "errors": stats.errors, "lag": None, "lost": 0, **cores}
         if worker is not None:
             accepted = accepted_events(env)
             sink.wait_for(accepted, timeout=args.timeout)
@@ -75,9 +82,43 @@ def one_round(env: dict, sink: Sink, server: h.ServerProcess, token: str, args, 
             result["lost"] = accepted - sink.count()
             result["duplicates"] = sink.duplicates
     finally:
+        meter.close()
         if worker is not None:
             worker.stop()
     return result
+
+
+def cores_snapshot(meter: CostMeter, server: h.ServerProcess, worker) -> dict:
+    """CPU so far of gunicorn's tree and the bench database's backends (the meter), and of the
+    worker's tree."""
+    shot = meter.snapshot([server.process.pid])
+    shot["worker"] = cpu_seconds(process_tree([worker.process.pid])) if worker else {}
+    return shot
+
+
+def cores_spent(meter: CostMeter, before: dict, after: dict, accepted: int) -> dict:
+    """CPU ms per accepted event: web (gunicorn), worker, PostgreSQL (None without it)."""
+    cost = meter.delta(before, after)
+    worker = sum(t - before["worker"].get(pid, 0.0) for pid, t in after["worker"].items())
+    events = max(accepted, 1)
+    return {
+        "web_ms": cost["cpu_ms"] / events,
+        "worker_ms": worker * 1000 / events,
+        "pg_ms": None if cost["pg_cpu_ms"] is None else cost["pg_cpu_ms"] / events,
+    }
+
+
+def cores_line(runs: list[dict]) -> str:
+    """'web 1.20 + worker 0.80 + PostgreSQL 0.40 ms' (medians over the runs)."""
+    parts = [("web", "web_ms"), ("worker", "worker_ms"), ("PostgreSQL", "pg_ms")]
+    return (
+        " + ".join(
+            f"{label} {statistics.median(r[key] for r in runs):.2f}"
+            for label, key in parts
+            if all(r[key] is not None for r in runs)
+        )
+        + " ms"
+    )
 
 
 def run(argv: list[str]) -> None:
@@ -99,7 +140,8 @@ def run(argv: list[str]) -> None:
                         print(
                             f"round {number} {'delivering' if deliver else 'alone':<10} "
                             f"{h.num(r['rps'])} req/s, errors {r['errors']}"
-                            + (f", lag {r['lag']:.2f} s, lost {r['lost']}" if deliver else ""),
+                            + (f", lag {r['lag']:.2f} s, lost {r['lost']}" if deliver else "")
+                            + f", CPU per accepted event: {cores_line([r])}",
                             flush=True,
                         )
         finally:
@@ -119,5 +161,12 @@ def run(argv: list[str]) -> None:
         f"{len(alone)} alternating rounds of {args.duration:g} s, {args.connections} connections"
         + (f", destination cap {cap} in flight" if cap else "")
         + ")",
+        flush=True,
+    )
+    # Where the cores go, per event accepted during the load (medians): what the delivering
+    # rounds spend beyond the alone rounds is what delivering costs per event while ingesting.
+    print(
+        f"mixed: CPU per accepted event, ingest alone: {cores_line(alone)} | ingest while "
+        f"delivering: {cores_line(delivering)}",
         flush=True,
     )
