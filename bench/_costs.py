@@ -51,6 +51,11 @@ def cpu_seconds(pids: list[int]) -> dict[int, float]:
     return out
 
 
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds the processes of `after` spent since `before` (a new process from zero)."""
+    return sum(t - before.get(pid, 0.0) for pid, t in after.items())
+
+
 class CostMeter:
     def __init__(self, database_url: str):
         self.connection = None
@@ -85,12 +90,13 @@ class CostMeter:
         return shot
 
     def delta(self, before: dict, after: dict) -> dict:
-        def spent(key: str) -> float:
-            return sum(t - before[key].get(pid, 0.0) for pid, t in after[key].items())
-
-        out = {"cpu_ms": spent("procs") * 1000, "pg_cpu_ms": None, "xacts": None}
+        out = {
+            "cpu_ms": cpu_spent(before["procs"], after["procs"]) * 1000,
+            "pg_cpu_ms": None,
+            "xacts": None,
+        }
         if "pg" in after:
-            out["pg_cpu_ms"] = spent("pg") * 1000
+            out["pg_cpu_ms"] = cpu_spent(before["pg"], after["pg"]) * 1000
             own = after["queries"] - before["queries"]
             out["xacts"] = after["xacts"] - before["xacts"] - own
         return out

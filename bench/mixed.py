@@ -10,7 +10,8 @@ fans out and delivers every accepted event. After a delivering round's load ends
 of the load (target <= 5 s). Printed: medians of accepted req/s for both, the ratio (target >=
 0.7) and the median lag, and the CPU per event accepted during the load of gunicorn's tree, the
 worker's tree and the bench database's PostgreSQL backends (/proc, bench/_costs.py), so the cost
-of delivering shows beside the noisy ratio. Run: `make bench BENCH_ARGS="mixed --duration 20 --rounds 3"`.
+of delivering shows beside the noisy ratio.
+Run: `make bench BENCH_ARGS="mixed --duration 20 --rounds 3"`.
 
 All events go to one destination, which takes at most DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION
 calls at once (64: 640 deliveries a second at 100 ms); with ingest faster than that, the lag grows
@@ -28,7 +29,7 @@ import time
 
 from bench import _harness as h
 from bench import _pipeline as p
-from bench._costs import CostMeter, cpu_seconds, process_tree
+from bench._costs import CostMeter, cpu_seconds, cpu_spent, process_tree
 from bench._sink import Sink
 from bench._wrk import measure, wrk_path
 
@@ -99,7 +100,7 @@ def cores_snapshot(meter: CostMeter, server: h.ServerProcess, worker) -> dict:
 def cores_spent(meter: CostMeter, before: dict, after: dict, accepted: int) -> dict:
     """CPU ms per accepted event: web (gunicorn), worker, PostgreSQL (None without it)."""
     cost = meter.delta(before, after)
-    worker = sum(t - before["worker"].get(pid, 0.0) for pid, t in after["worker"].items())
+    worker = cpu_spent(before["worker"], after["worker"])
     events = max(accepted, 1)
     return {
         "web_ms": cost["cpu_ms"] / events,

@@ -194,7 +194,7 @@ class DeliveryLog(BaseModel):
 
     # No single-column indexes on the foreign keys or created_at: every claim and outcome is an
     # update that rewrites each index of the row, and these were unused or covered by the
-    # composite indexes below that start with the same column (the delivery bench measures it).
+    # composite indexes below that start with the same column (migration 0007).
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="logs", db_index=False)
     destination = models.ForeignKey(
         Destination, on_delete=models.CASCADE, related_name="logs", db_index=False

@@ -78,6 +78,11 @@ DROPPED_SINGLE_COLUMN_INDEXES = {
 }
 
 
+def constraints_of(table: str) -> dict:
+    with connection.cursor() as cursor:
+        return connection.introspection.get_constraints(cursor, table)
+
+
 def single_column_indexes(table: str) -> set[str]:
     """Columns with an index of their own over the whole table (partial indexes aside)."""
     partial = {
@@ -86,11 +91,9 @@ def single_column_indexes(table: str) -> set[str]:
         for index in model._meta.indexes
         if index.condition is not None
     }
-    with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, table)
     return {
         info["columns"][0]
-        for name, info in constraints.items()
+        for name, info in constraints_of(table).items()
         if info["index"]
         and len(info["columns"]) == 1
         and not info["primary_key"]
@@ -101,11 +104,10 @@ def single_column_indexes(table: str) -> set[str]:
 @pytest.mark.parametrize(("table", "column"), sorted(DROPPED_SINGLE_COLUMN_INDEXES))
 def test_queue_tables_index_a_foreign_key_only_through_a_composite_index(table, column):
     assert column not in single_column_indexes(table)
-    covering = DROPPED_SINGLE_COLUMN_INDEXES[(table, column)]
-    with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, table)
-        foreign_keys = {info["columns"][0] for info in constraints.values() if info["foreign_key"]}
-    assert constraints[covering]["columns"][0] == column  # still found through this one
+    constraints = constraints_of(table)
+    covering = constraints[DROPPED_SINGLE_COLUMN_INDEXES[(table, column)]]
+    assert covering["columns"][0] == column  # still found through this one
+    foreign_keys = {info["columns"][0] for info in constraints.values() if info["foreign_key"]}
     assert column in foreign_keys  # the constraint itself stays
 
 
