@@ -45,6 +45,11 @@ DELIVERY_FANOUT_BATCH = env.int("DELIVERY_FANOUT_BATCH", default=200)
 DELIVERY_POLL_FALLBACK_SECONDS = env.float("DELIVERY_POLL_FALLBACK_SECONDS", default=1.0)
 # Turns at most this often, so that under load one turn records and claims a whole batch.
 DELIVERY_TURN_MIN_SECONDS = env.float("DELIVERY_TURN_MIN_SECONDS", default=0.05)
+# With no backlog (the last claim took everything due and filled no destination), finished calls
+# and new events gather this long between turns: a turn costs the same few statements whatever it
+# carries, so under a steady trickle fewer, fuller turns cost less CPU per delivery (README,
+# "Mixed load"); a delivery then starts up to this much later.
+DELIVERY_TURN_GATHER_SECONDS = env.float("DELIVERY_TURN_GATHER_SECONDS", default=0.2)
 # Extra trust roots (PEM) for HTTPS destinations, beside the system's (e.g. a private CA).
 DELIVERY_CA_BUNDLE = env.str("DELIVERY_CA_BUNDLE", default="")
 # Tests: a JSON file {host: [addresses]} the delivery resolver consults before DNS.

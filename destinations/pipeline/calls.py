@@ -35,6 +35,8 @@ class CallLoop:
         self._lock = threading.Lock()
         self._finishing = threading.Condition(self._lock)
         self._finished: list[AttemptResult] = []
+        # A call to a destination its claim filled up ended since the last turn.
+        self._slot_freed = False
         self._tokens: collections.Counter[uuid.UUID] = collections.Counter()
         self._in_flight = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -84,20 +86,31 @@ class CallLoop:
                 del self._tokens[job.claim_token]
             if result is not None:
                 self._finished.append(result)
+            self._slot_freed = self._slot_freed or job.fills_destination
             self._finishing.notify_all()
         self._on_finish()
 
     def take_finished(self) -> list[AttemptResult]:
         with self._lock:
             finished, self._finished = self._finished, []
+            self._slot_freed = False
         return finished
 
-    def wait_for_batch(self, *, timeout: float) -> None:
-        """Waits up to `timeout` for a quarter of the calls (at most 64) to have finished, so one
-        turn records them together without holding finished calls' slots for long."""
+    def wait_for_batch(self, *, timeout: float, backlog: bool) -> None:
+        """Waits up to `timeout` for finished calls to record together.
+
+        With a backlog (work waits for this engine's slots), until a quarter of the calls (at most
+        64) finished, so finished calls do not hold their slots for long. Without one, the whole
+        `timeout`, unless a call to a destination its claim filled up ended (a capped or FIFO
+        destination may have work waiting for exactly that slot).
+        """
         with self._finishing:
             wanted = max(1, min(64, (self._in_flight + len(self._finished)) // 4))
-            self._finishing.wait_for(lambda: len(self._finished) >= wanted, timeout=timeout)
+
+            def ready() -> bool:
+                return self._slot_freed or (backlog and len(self._finished) >= wanted)
+
+            self._finishing.wait_for(ready, timeout=timeout)
 
     def put_back(self, results: list[AttemptResult]) -> None:
         """Results a failed turn could not record: the next turn tries again."""

@@ -177,4 +177,8 @@ def claim_with_orm(
         .select_related("event", "destination")
         .order_by("id")
     )
-    return [job_from_log(log, token, now) for log in rows]
+    filled = {d for d, n in per_destination.items() if n >= free.get(d, cap)}
+    return [
+        job_from_log(log, token, now, fills_destination=log.destination_id in filled)
+        for log in rows
+    ]

@@ -12,7 +12,8 @@ overtaken by another engine's claim. In order:
   (`SKIP LOCKED`: a log whose outcome is being written right now is left for the next turn);
 - `heads`: the oldest unfinished log of each FIFO destination with room, when it is claimable;
 - `picked`: ranked per destination (`row_number`), within each destination's free slots,
-  round-robin across destinations up to the batch size;
+  round-robin across destinations up to the batch size; `fills` marks the jobs of a destination
+  whose free slots this claim takes up (their ends free a slot that may have work waiting);
 - `claimed`: the UPDATE that stamps lease, token and attempt number, re-checking claimability;
 - `lost`: a taken-over claim's send is recorded as an attempt of unknown outcome ("worker lost",
   at the time it was claimed), so `attempts` and the attempt rows agree;
@@ -94,7 +95,9 @@ candidates AS (
     ) AS found
 ),
 picked AS (
-    SELECT c.* FROM candidates c
+    SELECT c.*,
+        max(c.rank) OVER (PARTITION BY c.destination_id) >= COALESCE(l.free, %(cap)s) AS fills
+    FROM candidates c
     LEFT JOIN limits l ON l.id = c.destination_id
     WHERE c.rank <= COALESCE(l.free, %(cap)s)
     ORDER BY c.rank, c.due_at, c.id
@@ -110,7 +113,8 @@ claimed AS (
         OR (log.status = 'in_progress' AND log.claimed_until < %(now)s))
     RETURNING log.id, log.destination_id, log.event_id, log.account_id, log.attempts,
         log.round_start_attempts, log.received_timestamp,
-        p.status AS was_status, p.attempts AS was_attempts, p.claimed_at AS was_claimed_at
+        p.status AS was_status, p.attempts AS was_attempts, p.claimed_at AS was_claimed_at,
+        p.fills
 ),
 lost AS (
     INSERT INTO destinations_deliveryattempt
@@ -134,7 +138,7 @@ rated AS (
 SELECT c.id, c.attempts, c.round_start_attempts, c.account_id, c.received_timestamp,
     e.event_id, e.event_type, e.body,
     d.id, d.is_active, d.http_method, d.url, d.headers, d.signing_secret,
-    d.previous_signing_secret, d.previous_secret_expires_at, e.traceparent
+    d.previous_signing_secret, d.previous_secret_expires_at, e.traceparent, c.fills
 FROM claimed c
 JOIN destinations_event e ON e.id = c.event_id
 JOIN destinations_destination d ON d.id = c.destination_id

@@ -63,6 +63,9 @@ class DeliveryJob:
     headers: dict[str, str]
     signing_secrets: tuple[str, ...]
     traceparent: str | None = None  # tracing hook: the event's trace context (Event.traceparent)
+    # This claim took up its destination's free slots: when the call ends, work may be waiting
+    # for its slot, so the engine turns at once instead of gathering (see `engine`).
+    fills_destination: bool = False
 
 
 def claims_serialize() -> None:
@@ -111,7 +114,7 @@ def _claim_postgresql(
 def _job_from_row(row: tuple[Any, ...], token: uuid.UUID, now: datetime) -> DeliveryJob:
     (log_id, attempts, round_start, account_id, received, msg_id, event_type, body) = row[:8]
     (destination_id, active, method, url, headers, secret, previous, expires) = row[8:16]
-    traceparent = row[16]  # tracing hook: the event's trace context
+    traceparent, fills = row[16:18]  # the event's trace context (tracing hook); see DeliveryJob
     if isinstance(headers, str):  # Django reads jsonb as text
         headers = json.loads(headers)
     return DeliveryJob(
@@ -134,6 +137,7 @@ def _job_from_row(row: tuple[Any, ...], token: uuid.UUID, now: datetime) -> Deli
             secret=secret, previous=previous, previous_expires_at=expires, now=now
         ),
         traceparent=traceparent,
+        fills_destination=bool(fills),
     )
 
 
@@ -155,7 +159,9 @@ def signing_secrets(destination: Destination, now: datetime) -> tuple[str, ...]:
     )
 
 
-def job_from_log(log: DeliveryLog, token: uuid.UUID, now: datetime) -> DeliveryJob:
+def job_from_log(
+    log: DeliveryLog, token: uuid.UUID, now: datetime, *, fills_destination: bool = False
+) -> DeliveryJob:
     """The job of a claimed log loaded with its event and destination (the ORM path)."""
     destination = log.destination
     return DeliveryJob(
@@ -176,6 +182,7 @@ def job_from_log(log: DeliveryLog, token: uuid.UUID, now: datetime) -> DeliveryJ
         headers=dict(destination.headers or {}),
         signing_secrets=signing_secrets(destination, now),
         traceparent=log.event.traceparent,  # tracing hook
+        fills_destination=fills_destination,
     )
 
 

@@ -10,9 +10,13 @@ asyncio loop with one aiohttp session, `DELIVERY_CONCURRENCY` calls in flight.
 Between turns the loop thread sleeps until one of: a call finished, a new event was ingested
 (PostgreSQL NOTIFY, `wakeup.EventListener`), the next retry / lease end / breaker cooling / rate
 window falls due, the heartbeat is due, or `DELIVERY_POLL_FALLBACK_SECONDS` passed (the only
-polling, and all there is on SQLite). Turns are at least `DELIVERY_TURN_MIN_SECONDS` apart
-unless a quarter of the calls in flight finished sooner, so under load one turn records and
-claims a batch. An idle engine costs one transaction per fallback interval.
+polling, and all there is on SQLite). Turns are paced so that each carries a batch: with a
+backlog (the last claim filled every free slot, or more events wait than one fan-out batch) at
+least `DELIVERY_TURN_MIN_SECONDS` apart unless a quarter of the calls in flight finished sooner;
+without one, at least `DELIVERY_TURN_GATHER_SECONDS` apart unless a call to a destination that
+its claim filled up (a capped or FIFO destination) ended. A turn's statements cost
+about the same whatever it carries, so under a steady trickle this is what keeps delivery's CPU
+per event low. An idle engine costs one transaction per fallback interval.
 
 Why asyncio + aiohttp: delivery is waiting on the network; one event loop keeps thousands of
 calls in flight on one thread without a thread each, and the per-call work is small.
@@ -71,7 +75,8 @@ class DeliveryEngine:
         self._thread = threading.Thread(target=self._run, name="delivery-engine", daemon=True)
         self._outage = OutageLog(what="Delivery engine", logger=logger)
         self._next_heartbeat = 0.0
-        self._more_work = False
+        # The last turn left work waiting for this engine (see `_has_backlog`).
+        self._backlog = False
         self.turns = 0
 
     def start(self) -> "DeliveryEngine":
@@ -117,10 +122,19 @@ class DeliveryEngine:
                 self._outage.recovered()
                 self._wake.wait(delay)
                 # Under load, a call finishes every few milliseconds: a turn waits (up to the
-                # spacing) for a batch of them, so it records and claims many at once.
-                spacing = settings.DELIVERY_TURN_MIN_SECONDS - (time.monotonic() - started)
+                # spacing) for a batch of them, so it records and claims many at once. Without a
+                # backlog it waits longer: nothing is kept waiting but new events, and fewer
+                # turns carry the same deliveries.
+                minimum = (
+                    settings.DELIVERY_TURN_MIN_SECONDS
+                    if self._backlog
+                    else max(
+                        settings.DELIVERY_TURN_MIN_SECONDS, settings.DELIVERY_TURN_GATHER_SECONDS
+                    )
+                )
+                spacing = minimum - (time.monotonic() - started)
                 if spacing > 0 and not self._stopping.is_set():
-                    self._calls.wait_for_batch(timeout=spacing)
+                    self._calls.wait_for_batch(timeout=spacing, backlog=self._backlog)
             self._drain(timeout=5.0)
         finally:
             self._calls.close()
@@ -148,6 +162,7 @@ class DeliveryEngine:
             self._calls.put_back(results)
             raise
         self.turns += 1
+        self._backlog = self._has_backlog(fanned=fanned, free=free, claimed=len(jobs))
         if heartbeat:
             self._next_heartbeat = time.monotonic() + settings.DELIVERY_HEARTBEAT_SECONDS
         self._calls.submit(jobs)  # only once the claim is committed
@@ -159,6 +174,13 @@ class DeliveryEngine:
         if self._calls.in_flight:
             delay = min(delay, max(self._next_heartbeat - time.monotonic(), 0.0))
         return float(delay)
+
+    @staticmethod
+    def _has_backlog(*, fanned: int, free: int, claimed: int) -> bool:
+        """Work waits for this engine: more events than one fan-out batch, or a claim that took
+        as many as the engine had room for (it may have left due deliveries behind). A capped or
+        FIFO destination's waiting work shows when a call its claim filled it with ends."""
+        return fanned >= settings.DELIVERY_FANOUT_BATCH or claimed >= free
 
     def _drain(self, *, timeout: float) -> None:
         self._calls.wait_idle(timeout)

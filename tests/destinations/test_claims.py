@@ -173,3 +173,24 @@ def test_a_taken_over_claim_records_its_lost_send(destination):
     assert [(a.attempt_number, a.outcome) for a in attempts] == [(1, "unknown"), (2, "success")]
     assert attempts[0].error == "unknown: worker lost"
     assert attempts[0].started_at == lost.claimed_at
+
+
+def test_the_jobs_that_fill_a_destinations_free_slots_are_marked(account, settings):
+    """The engine turns at once when such a call ends (its slot may have work waiting), and
+    otherwise lets finished calls gather: the claim says which jobs those are."""
+    settings.DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION = 3
+    capped = DestinationFactory(account=account)
+    roomy = DestinationFactory(account=account)
+    fifo = DestinationFactory(account=account, fifo=True)
+    early = timezone.now() - timedelta(minutes=5)
+    for destination, count in ((capped, 5), (roomy, 2), (fifo, 2)):
+        for _ in range(count):
+            DeliveryLogFactory(destination=destination, next_attempt_at=early)
+
+    jobs = deliveries_claim(limit=20)
+
+    filling = {d: [j.fills_destination for j in jobs if j.destination_id == d.pk] for d in
+               (capped, roomy, fifo)}  # fmt: skip
+    assert filling[capped] == [True, True, True]  # 3 of 5: at its cap
+    assert filling[roomy] == [False, False]  # 2 of its 3 slots
+    assert filling[fifo] == [True]  # one at a time

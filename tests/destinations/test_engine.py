@@ -4,6 +4,7 @@ once, counted at a backoff and logged when it ends, and everything is delivered 
 
 import json
 import logging
+import time
 
 import pytest
 from django.db import connection
@@ -41,6 +42,48 @@ def test_it_delivers_everything_with_many_calls_in_flight(
     # 40 calls of 0.2 s each, all in flight together: well under the 8 s one at a time.
     assert max(r["at"] for r in received) - min(r["at"] for r in received) < 4.0
     assert not engine.running
+
+
+def test_without_a_backlog_turns_are_gathered(
+    transactional_db, account, sink, allow_local, fast_loop, settings
+):
+    """A trickle (each event claimed as it comes, nothing left behind) is carried by turns at
+    least DELIVERY_TURN_GATHER_SECONDS apart, not one turn per finished call."""
+    settings.DELIVERY_TURN_GATHER_SECONDS = 0.5
+    DestinationFactory(account=account, url=sink.url("/e"))
+    sink.default("/e", {"delay": 0.05})
+    engine = DeliveryEngine(concurrency=16).start()
+    try:
+        wait_until(lambda: engine.turns > 0, timeout=20, message="no first turn")
+        started, turns_before = time.monotonic(), engine.turns
+        for n in range(12):
+            event_ingest(account_id=account.pk, body=json.dumps({"n": n}))
+            time.sleep(0.05)
+        wait_until(lambda: delivered() == 12, timeout=30, message="not delivered")
+        elapsed, turns = time.monotonic() - started, engine.turns - turns_before
+    finally:
+        engine.stop()
+    # One turn per gathering window at most (+1 for the turn under way when the count started).
+    assert turns <= elapsed / 0.5 + 1, (turns, elapsed)
+
+
+def test_a_freed_fifo_slot_is_claimed_again_at_once_without_waiting_for_the_gathering(
+    transactional_db, account, sink, allow_local, fast_loop, settings
+):
+    settings.DELIVERY_TURN_GATHER_SECONDS = 3.0
+    DestinationFactory(account=account, url=sink.url("/fifo"), fifo=True)
+    for n in range(5):
+        event_ingest(account_id=account.pk, body=json.dumps({"n": n}))
+    engine = DeliveryEngine(concurrency=8).start()
+    try:
+        wait_until(lambda: delivered() == 5, timeout=60, message="not delivered")
+    finally:
+        engine.stop()
+    received = sink.received("/fifo")
+    assert [json.loads(r["body"])["n"] for r in received] == [0, 1, 2, 3, 4]
+    # One at a time, each claimed as the previous call ends: gathering between them would take
+    # 4 x 3 s.
+    assert received[-1]["at"] - received[0]["at"] < 6.0
 
 
 def _set_connections_allowed(allowed: bool) -> None:
