@@ -96,21 +96,26 @@ class CallLoop:
             self._slot_freed = False
         return finished
 
-    def wait_for_batch(self, *, timeout: float, backlog: bool) -> None:
-        """Waits up to `timeout` for finished calls to record together.
+    def wait_for_batch(self, *, backlog: bool, eager_timeout: float, gather_timeout: float) -> None:
+        """Waits for finished calls to record together.
 
-        With a backlog (work waits for this engine's slots), until a quarter of the calls (at most
-        64) finished, so finished calls do not hold their slots for long. Without one, the whole
-        `timeout`, unless a call to a destination its claim filled up ended (a capped or FIFO
-        destination may have work waiting for exactly that slot).
+        Eager (work waits for slots: the engine has a backlog, or a call to a destination its claim
+        filled up ended, and a capped or FIFO destination may have work waiting for that slot):
+        until a quarter of the calls (at most 64) finished, at most `eager_timeout`, so finished
+        calls do not hold their slots for long. Otherwise the whole `gather_timeout`.
         """
+        now = time.monotonic()
+        eager_until, gather_until = now + eager_timeout, now + gather_timeout
         with self._finishing:
-            wanted = max(1, min(64, (self._in_flight + len(self._finished)) // 4))
-
-            def ready() -> bool:
-                return self._slot_freed or (backlog and len(self._finished) >= wanted)
-
-            self._finishing.wait_for(ready, timeout=timeout)
+            while True:
+                eager = backlog or self._slot_freed
+                wanted = max(1, min(64, (self._in_flight + len(self._finished)) // 4))
+                if eager and len(self._finished) >= wanted:
+                    return
+                remaining = (eager_until if eager else gather_until) - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._finishing.wait(remaining)
 
     def put_back(self, results: list[AttemptResult]) -> None:
         """Results a failed turn could not record: the next turn tries again."""

@@ -13,10 +13,10 @@ window falls due, the heartbeat is due, or `DELIVERY_POLL_FALLBACK_SECONDS` pass
 polling, and all there is on SQLite). Turns are paced so that each carries a batch: with a
 backlog (the last claim filled every free slot, or more events wait than one fan-out batch) at
 least `DELIVERY_TURN_MIN_SECONDS` apart unless a quarter of the calls in flight finished sooner;
-without one, at least `DELIVERY_TURN_GATHER_SECONDS` apart unless a call to a destination that
-its claim filled up (a capped or FIFO destination) ended. A turn's statements cost
-about the same whatever it carries, so under a steady trickle this is what keeps delivery's CPU
-per event low. An idle engine costs one transaction per fallback interval.
+without one, at least `DELIVERY_TURN_GATHER_SECONDS` apart, unless a call to a destination that
+its claim filled up (a capped or FIFO destination) ended: then as with a backlog. A turn's
+statements cost about the same whatever it carries, so under a steady trickle this is what keeps
+delivery's CPU per event low. An idle engine costs one transaction per fallback interval.
 
 Why asyncio + aiohttp: delivery is waiting on the network; one event loop keeps thousands of
 calls in flight on one thread without a thread each, and the per-call work is small.
@@ -125,16 +125,13 @@ class DeliveryEngine:
                 # spacing) for a batch of them, so it records and claims many at once. Without a
                 # backlog it waits longer: nothing is kept waiting but new events, and fewer
                 # turns carry the same deliveries.
-                minimum = (
-                    settings.DELIVERY_TURN_MIN_SECONDS
-                    if self._backlog
-                    else max(
-                        settings.DELIVERY_TURN_MIN_SECONDS, settings.DELIVERY_TURN_GATHER_SECONDS
+                elapsed = time.monotonic() - started
+                eager = settings.DELIVERY_TURN_MIN_SECONDS - elapsed
+                gather = max(eager, settings.DELIVERY_TURN_GATHER_SECONDS - elapsed)
+                if gather > 0 and not self._stopping.is_set():
+                    self._calls.wait_for_batch(
+                        backlog=self._backlog, eager_timeout=eager, gather_timeout=gather
                     )
-                )
-                spacing = minimum - (time.monotonic() - started)
-                if spacing > 0 and not self._stopping.is_set():
-                    self._calls.wait_for_batch(timeout=spacing, backlog=self._backlog)
             self._drain(timeout=5.0)
         finally:
             self._calls.close()
