@@ -25,18 +25,24 @@ def delivered() -> int:
     return DeliveryLog.objects.filter(status="success").count()
 
 
+def ingest_and_deliver(account, count: int, *, concurrency: int, timeout: float) -> DeliveryEngine:
+    """Ingests events {"n": 0}, {"n": 1}, ... and runs an engine until all are delivered."""
+    for n in range(count):
+        event_ingest(account_id=account.pk, body=json.dumps({"n": n}))
+    engine = DeliveryEngine(concurrency=concurrency).start()
+    try:
+        wait_until(lambda: delivered() == count, timeout=timeout, message="not delivered")
+    finally:
+        engine.stop()
+    return engine
+
+
 def test_it_delivers_everything_with_many_calls_in_flight(
     transactional_db, account, sink, allow_local, fast_loop
 ):
     DestinationFactory(account=account, url=sink.url("/e"))
     sink.default("/e", {"delay": 0.2})
-    for n in range(40):
-        event_ingest(account_id=account.pk, body=json.dumps({"n": n}))
-    engine = DeliveryEngine(concurrency=40).start()
-    try:
-        wait_until(lambda: delivered() == 40, timeout=20, message="not delivered")
-    finally:
-        engine.stop()
+    engine = ingest_and_deliver(account, 40, concurrency=40, timeout=20)
     received = sink.received("/e")
     assert len({r["headers"]["webhook-id"] for r in received}) == len(received) == 40
     # 40 calls of 0.2 s each, all in flight together: well under the 8 s one at a time.
@@ -72,13 +78,7 @@ def test_a_freed_fifo_slot_is_claimed_again_at_once_without_waiting_for_the_gath
 ):
     settings.DELIVERY_TURN_GATHER_SECONDS = 3.0
     DestinationFactory(account=account, url=sink.url("/fifo"), fifo=True)
-    for n in range(5):
-        event_ingest(account_id=account.pk, body=json.dumps({"n": n}))
-    engine = DeliveryEngine(concurrency=8).start()
-    try:
-        wait_until(lambda: delivered() == 5, timeout=60, message="not delivered")
-    finally:
-        engine.stop()
+    ingest_and_deliver(account, 5, concurrency=8, timeout=60)
     received = sink.received("/fifo")
     assert [json.loads(r["body"])["n"] for r in received] == [0, 1, 2, 3, 4]
     # One at a time, each claimed as the previous call ends: gathering between them would take
