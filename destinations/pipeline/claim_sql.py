@@ -108,9 +108,12 @@ claimed AS (
         status = 'in_progress', claimed_until = %(lease_until)s, claimed_at = %(now)s,
         claim_token = %(token)s::uuid, attempts = log.attempts + 1, updated_at = %(now)s
     FROM picked p
-    WHERE log.id = p.id AND (
-        (log.status = 'pending' AND log.next_attempt_at <= %(now)s)
-        OR (log.status = 'in_progress' AND log.claimed_until < %(now)s))
+    -- Still claimable (a FIFO head is read without a lock). Written as a CASE so that no status
+    -- index matches it: the logs are reached by id, whatever the statistics say (on estimates
+    -- of one row, the planner scanned every claimable log through those indexes instead).
+    WHERE log.id = p.id
+        AND CASE log.status WHEN 'pending' THEN log.next_attempt_at <= %(now)s
+            WHEN 'in_progress' THEN log.claimed_until < %(now)s ELSE false END
     RETURNING log.id, log.destination_id, log.event_id, log.account_id, log.attempts,
         log.round_start_attempts, log.received_timestamp,
         p.status AS was_status, p.attempts AS was_attempts, p.claimed_at AS was_claimed_at,
