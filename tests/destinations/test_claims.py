@@ -1,8 +1,11 @@
 """Claims: due and expired logs only, one claim per log, per-destination caps, the breaker."""
 
+import threading
 from datetime import timedelta
 
+import psycopg2
 import pytest
+from django.db import connection, connections
 from django.utils import timezone
 
 from destinations.models import DeliveryAttempt, DeliveryLog, Destination
@@ -11,6 +14,7 @@ from destinations.pipeline.engine import delivery_attempt
 from destinations.pipeline.outcomes import AttemptResult, outcomes_record
 from destinations.pipeline.transports import HttpResult
 from tests.destinations.factories import DeliveryLogFactory, DestinationFactory
+from tests.support.worker import wait_until
 
 Status = DeliveryLog.Status
 
@@ -194,3 +198,48 @@ def test_the_jobs_that_fill_a_destinations_free_slots_are_marked(account, settin
     assert filling[capped] == [True, True, True]  # 3 of 5: at its cap
     assert filling[roomy] == [False, False]  # 2 of its 3 slots
     assert filling[fifo] == [True]  # one at a time
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a row lock held by another session")
+def test_a_fifo_head_changed_while_the_claim_waits_for_it_is_not_claimed(
+    transactional_db, destination
+):
+    """A FIFO head is read without a lock: the claim's UPDATE must see the change another
+    session commits meanwhile (here: the log held) and leave the log alone."""
+    Destination.objects.filter(pk=destination.pk).update(fifo=True)
+    head = DeliveryLogFactory(
+        destination=destination, next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
+    other = psycopg2.connect(**connection.get_connection_params())
+    claimed: dict[str, list] = {}
+
+    def claim() -> None:
+        try:
+            claimed["jobs"] = deliveries_claim(limit=10)
+        finally:
+            connections.close_all()
+
+    try:
+        with other.cursor() as cursor:  # uncommitted: holds the row lock until the commit below
+            cursor.execute(
+                "UPDATE destinations_deliverylog SET status = 'held' WHERE id = %s", [head.pk]
+            )
+        claimer = threading.Thread(target=claim)
+        claimer.start()
+        wait_until(lambda: _sessions_waiting_for_a_lock() > 0, timeout=20, message="no wait")
+        other.commit()
+        claimer.join(20)
+    finally:
+        other.close()
+    assert claimed["jobs"] == []
+    head.refresh_from_db()
+    assert (head.status, head.claim_token, head.attempts) == (Status.HELD, None, 0)
+
+
+def _sessions_waiting_for_a_lock() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
