@@ -7,6 +7,7 @@ lost attempt of a taken-over claim.
 
 import uuid
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.db.models import Count, F, Q
@@ -78,13 +79,13 @@ def _free_slots(*, now: datetime) -> tuple[dict[int, int], set[int], dict[int, i
     return free, fifo, rate_limits
 
 
-def _fifo_head(*, destination_id: int, now: datetime) -> tuple[int, int] | None:
+def _fifo_head(*, destination_id: int, now: datetime) -> tuple[int, int, datetime] | None:
     head = (
         DeliveryLog.objects.filter(
             destination_id=destination_id, status__in=[Status.PENDING, Status.IN_PROGRESS]
         )
         .order_by("received_timestamp", "id")
-        .values("id", "status", "next_attempt_at", "claimed_until")
+        .values("id", "status", "next_attempt_at", "claimed_until", "received_timestamp")
         .first()
     )
     if head is None:
@@ -92,7 +93,9 @@ def _fifo_head(*, destination_id: int, now: datetime) -> tuple[int, int] | None:
     due_at, lease = head["next_attempt_at"], head["claimed_until"]
     due = head["status"] == Status.PENDING and due_at is not None and due_at <= now
     expired = head["status"] == Status.IN_PROGRESS and lease is not None and lease < now
-    return (head["id"], destination_id) if due or expired else None
+    if not (due or expired):
+        return None
+    return (head["id"], destination_id, head["received_timestamp"])
 
 
 def _count_rate_claims(
@@ -111,6 +114,27 @@ def _count_rate_claims(
             )
 
 
+def _round_robin(
+    candidates: list[tuple[int, int, datetime]], *, free: dict[int, int], cap: int, limit: int
+) -> tuple[list[int], dict[int, int], set[int]]:
+    """`claim_sql`'s `picked`: each destination's candidates ranked oldest first, within its free
+    slots, then taken rank by rank across destinations up to `limit`. Returns the picked logs,
+    how many each destination got, and the destinations whose free slots the candidates fill."""
+    ranked: list[tuple[int, datetime, int, int]] = []
+    per_destination: dict[int, int] = {}
+    for log_id, destination_id, due_at in sorted(candidates, key=lambda c: (c[2], c[0])):
+        rank = per_destination.get(destination_id, 0) + 1
+        if rank <= free.get(destination_id, cap):
+            per_destination[destination_id] = rank
+            ranked.append((rank, due_at, log_id, destination_id))
+    picked = sorted(ranked)[:limit]
+    taken: dict[int, int] = {}
+    for *_, destination_id in picked:
+        taken[destination_id] = taken.get(destination_id, 0) + 1
+    filled = {d for d, n in per_destination.items() if n >= free.get(d, cap)}
+    return [log_id for _, _, log_id, _ in picked], taken, filled
+
+
 def claim_with_orm(
     *, limit: int, log_ids: list[int] | None, now: datetime, token: uuid.UUID
 ) -> list[DeliveryJob]:
@@ -124,24 +148,23 @@ def claim_with_orm(
     candidates = list(
         base.filter(status=Status.IN_PROGRESS, claimed_until__lt=now)
         .order_by("claimed_until")
-        .values_list("id", "destination_id")[:window]
+        .values_list("id", "destination_id", "claimed_until")[:window]
     )
-    candidates += (
-        base.filter(status=Status.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "id")
-        .values_list("id", "destination_id")[:window]
-    )
+    due = base.filter(status=Status.PENDING, next_attempt_at__lte=now)
+    # Per destination, as many as its free slots: never the backlog of a destination at its cap.
+    for destination_id in due.order_by().values_list("destination_id", flat=True).distinct():
+        candidates += (
+            due.filter(destination_id=destination_id)
+            .order_by("next_attempt_at", "id")
+            .values_list("id", "destination_id", "next_attempt_at")[
+                : min(free.get(destination_id, cap), limit)
+            ]
+        )
     heads = [_fifo_head(destination_id=d, now=now) for d in sorted(fifo) if free.get(d, 0) > 0]
-    candidates = [h for h in heads if h and (log_ids is None or h[0] in log_ids)] + candidates
-    picked: list[int] = []
-    per_destination: dict[int, int] = {}
-    for log_id, destination_id in candidates:
-        if per_destination.get(destination_id, 0) >= free.get(destination_id, cap):
-            continue
-        per_destination[destination_id] = per_destination.get(destination_id, 0) + 1
-        picked.append(log_id)
-        if len(picked) >= limit:
-            break
+    candidates += [h for h in heads if h and (log_ids is None or h[0] in log_ids)]
+    # Every time is set: the filters above take only due, expired or head logs.
+    timed = cast(list[tuple[int, int, datetime]], candidates)
+    picked, per_destination, filled = _round_robin(timed, free=free, cap=cap, limit=limit)
     if not picked:
         return []
     taken_over = list(
@@ -177,7 +200,6 @@ def claim_with_orm(
         .select_related("event", "destination")
         .order_by("id")
     )
-    filled = {d for d, n in per_destination.items() if n >= free.get(d, cap)}
     return [
         job_from_log(log, token, now, fills_destination=log.destination_id in filled)
         for log in rows

@@ -8,12 +8,16 @@ overtaken by another engine's claim. In order:
 - `controls`: destinations that restrict claims: a tripped breaker (open: none; half-open: one
   probe), an active FIFO (one at a time) or rate limit (what is left of the current second);
 - `limits`: the free slots of every destination that is busy or restricted;
-- `expired` / `due`: lease-expired and due pending logs of destinations with room, oldest first
-  (`SKIP LOCKED`: a log whose outcome is being written right now is left for the next turn);
+- `expired`: lease-expired logs of destinations with room, oldest first (`SKIP LOCKED`: a log
+  whose outcome is being written right now is left for the next turn);
+- `pending_destinations` / `due`: the destinations with pending logs (a loose index scan), and
+  from each one with room its oldest due logs, as many as its free slots: the claim reads the
+  rows it may take, never the backlog of a destination at its cap;
 - `heads`: the oldest unfinished log of each FIFO destination with room, when it is claimable;
 - `picked`: ranked per destination (`row_number`), within each destination's free slots,
   round-robin across destinations up to the batch size; `fills` marks the jobs of a destination
   whose free slots this claim takes up (their ends free a slot that may have work waiting);
+- `locked`: the picked due logs, locked (`SKIP LOCKED`, as above);
 - `claimed`: the UPDATE that stamps lease, token and attempt number, re-checking claimability;
 - `lost`: a taken-over claim's send is recorded as an attempt of unknown outcome ("worker lost",
   at the time it was claimed), so `attempts` and the attempt rows agree;
@@ -25,7 +29,7 @@ whether or not the final SELECT reads them).
 """
 
 CLAIM_SQL = """
-WITH flight AS (
+WITH RECURSIVE flight AS (
     SELECT destination_id, count(*) AS n
     FROM destinations_deliverylog
     WHERE status = 'in_progress' AND claimed_until >= %(now)s
@@ -56,7 +60,8 @@ blocked AS (
     SELECT id FROM limits WHERE free <= 0 OR fifo
 ),
 expired AS (
-    SELECT id, destination_id, status, attempts, claimed_at, claimed_until AS due_at
+    SELECT id, destination_id, status, attempts, claimed_at, claimed_until AS due_at,
+        false AS lock_when_picked
     FROM destinations_deliverylog
     WHERE status = 'in_progress' AND claimed_until < %(now)s
         AND destination_id NOT IN (SELECT id FROM blocked) {only}
@@ -64,17 +69,37 @@ expired AS (
     LIMIT %(window)s
     FOR UPDATE SKIP LOCKED
 ),
+pending_destinations AS (
+    -- A loose index scan of dest_log_dest_due_idx: one probe per destination with pending logs,
+    -- however long its backlog (a global oldest-first scan would walk the whole backlog of a
+    -- destination at its cap only to filter it out, under the claim lock).
+    (SELECT destination_id AS id FROM destinations_deliverylog
+        WHERE status = 'pending' ORDER BY destination_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT destination_id FROM destinations_deliverylog
+            WHERE status = 'pending' AND destination_id > p.id ORDER BY destination_id LIMIT 1)
+    FROM pending_destinations p WHERE p.id IS NOT NULL
+),
 due AS (
-    SELECT id, destination_id, status, attempts, claimed_at, next_attempt_at AS due_at
-    FROM destinations_deliverylog
-    WHERE status = 'pending' AND next_attempt_at <= %(now)s
-        AND destination_id NOT IN (SELECT id FROM blocked) {only}
-    ORDER BY next_attempt_at, id
-    LIMIT %(window)s
-    FOR UPDATE SKIP LOCKED
+    SELECT x.* FROM pending_destinations p
+    LEFT JOIN limits l ON l.id = p.id
+    CROSS JOIN LATERAL (
+        SELECT id, destination_id, status, attempts, claimed_at, next_attempt_at AS due_at,
+            true AS lock_when_picked
+        FROM destinations_deliverylog
+        -- The row comparison is what `next_attempt_at <= now` means here, written so that only
+        -- dest_log_dest_due_idx can serve it: through dest_log_pending_due_idx the scan would
+        -- walk every due log of every destination to find this one's.
+        WHERE destination_id = p.id AND status = 'pending'
+            AND (destination_id, next_attempt_at) <= (p.id, %(now)s) {only}
+        ORDER BY next_attempt_at
+        LIMIT LEAST(COALESCE(l.free, %(cap)s), %(limit)s)
+    ) AS x
+    WHERE p.id IS NOT NULL AND COALESCE(l.free, %(cap)s) > 0 AND NOT COALESCE(l.fifo, false)
 ),
 heads AS (
-    SELECT h.id, h.destination_id, h.status, h.attempts, h.claimed_at, h.received_timestamp AS due_at
+    SELECT h.id, h.destination_id, h.status, h.attempts, h.claimed_at, h.received_timestamp AS due_at,
+        false AS lock_when_picked
     FROM limits l
     CROSS JOIN LATERAL (
         SELECT id, destination_id, status, attempts, claimed_at, received_timestamp,
@@ -103,15 +128,26 @@ picked AS (
     ORDER BY c.rank, c.due_at, c.id
     LIMIT %(limit)s
 ),
+locked AS (
+    -- Due logs are locked once picked, not when found: a claim locks the rows it takes only.
+    -- SKIP LOCKED: one that a user's change or an outcome is writing right now waits for the next
+    -- turn rather than holding up every engine's claims.
+    SELECT id FROM destinations_deliverylog
+    WHERE id = ANY(ARRAY(SELECT id FROM picked WHERE lock_when_picked))
+    FOR UPDATE SKIP LOCKED
+),
 claimed AS (
     UPDATE destinations_deliverylog AS log SET
         status = 'in_progress', claimed_until = %(lease_until)s, claimed_at = %(now)s,
         claim_token = %(token)s::uuid, attempts = log.attempts + 1, updated_at = %(now)s
     FROM picked p
-    -- Still claimable (a FIFO head is read without a lock). Written as a CASE so that no status
-    -- index matches it: the logs are reached by id, whatever the statistics say (on estimates
-    -- of one row, the planner scanned every claimable log through those indexes instead).
-    WHERE log.id = p.id
+    -- The logs are reached by id (`= ANY`), whatever the statistics say: on estimates of one
+    -- row, the planner scanned every claimable log through the status indexes instead. Each one
+    -- is re-checked: still claimable (a FIFO head is read without a lock), written as a CASE so
+    -- that no status index matches it.
+    WHERE log.id = ANY(ARRAY(
+            SELECT id FROM locked UNION ALL SELECT id FROM picked WHERE NOT lock_when_picked))
+        AND log.id = p.id
         AND CASE log.status WHEN 'pending' THEN log.next_attempt_at <= %(now)s
             WHEN 'in_progress' THEN log.claimed_until < %(now)s ELSE false END
     RETURNING log.id, log.destination_id, log.event_id, log.account_id, log.attempts,

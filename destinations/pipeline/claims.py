@@ -94,7 +94,18 @@ def deliveries_claim(*, limit: int, log_ids: list[int] | None = None) -> list[De
 def _claim_postgresql(
     *, limit: int, log_ids: list[int] | None, now: datetime, token: uuid.UUID
 ) -> list[DeliveryJob]:
-    params = {
+    params = claim_params(limit=limit, log_ids=log_ids, now=now, token=token)
+    with connection.cursor() as cursor:
+        cursor.execute(claim_sql(only_some=log_ids is not None), params)
+        rows = cursor.fetchall()
+    return [_job_from_row(row, token, now) for row in rows]
+
+
+def claim_params(
+    *, limit: int, log_ids: list[int] | None, now: datetime, token: uuid.UUID
+) -> dict[str, Any]:
+    """The parameters of `claim_sql`."""
+    return {
         "now": now,
         "window_start": now - timedelta(seconds=1),
         "cap": settings.DELIVERY_MAX_IN_FLIGHT_PER_DESTINATION,
@@ -105,10 +116,6 @@ def _claim_postgresql(
         "lost_error": LOST_ATTEMPT_ERROR,
         "log_ids": log_ids or [],
     }
-    with connection.cursor() as cursor:
-        cursor.execute(claim_sql(only_some=log_ids is not None), params)
-        rows = cursor.fetchall()
-    return [_job_from_row(row, token, now) for row in rows]
 
 
 def _job_from_row(row: tuple[Any, ...], token: uuid.UUID, now: datetime) -> DeliveryJob:
