@@ -199,9 +199,16 @@ class DeliveryLog(BaseModel):
     destination = models.ForeignKey(
         Destination, on_delete=models.CASCADE, related_name="logs", db_index=False
     )
-    # Denormalized from event.account so the logs list filters one table.
+    # Denormalized from event.account so the logs list filters one table. No constraint in the
+    # database: the destination's constraint already ties the log to that account, and checking
+    # this one too locked the account's row for every log inserted, the same row every ingest
+    # request's event locks (migration 0008). Deletes still cascade (Django's collector).
     account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="delivery_logs", db_index=False
+        Account,
+        on_delete=models.CASCADE,
+        related_name="delivery_logs",
+        db_index=False,
+        db_constraint=False,
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     # Attempts ever made (claims count, so a delivery that kills its worker counts too); numbers
@@ -307,9 +314,17 @@ class DeliveryAttempt(models.Model):
         # The worker holding the claim died: whether the request went out is not known.
         UNKNOWN = "unknown", "Unknown (worker lost)"
 
-    # Indexed by dest_attempt_log_idx (log, id) below.
+    # Indexed by dest_attempt_log_idx (log, id) below. No constraint in the database: every
+    # writer inserts an attempt only for a log its own statement has just updated (and so holds
+    # locked until commit), so the check at commit could never fail and cost a query per attempt
+    # (migration 0008). Deletes still cascade (Django's collector; retention deletes attempts
+    # first).
     log = models.ForeignKey(
-        DeliveryLog, on_delete=models.CASCADE, related_name="attempt_set", db_index=False
+        DeliveryLog,
+        on_delete=models.CASCADE,
+        related_name="attempt_set",
+        db_index=False,
+        db_constraint=False,
     )
     # Denormalized from log.destination for the stats' window queries. Filled by the database
     # (a trigger on insert, migration 0005), so no writer of attempts has to know about it.

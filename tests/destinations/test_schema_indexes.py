@@ -10,6 +10,10 @@ import re
 import pytest
 from django.apps import apps
 from django.db import connection
+from django.utils import timezone
+
+from destinations.models import DeliveryAttempt, DeliveryLog
+from tests.destinations.factories import DeliveryLogFactory, DestinationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -108,8 +112,45 @@ def test_queue_tables_index_a_foreign_key_only_through_a_composite_index(table, 
     covering = constraints[DROPPED_SINGLE_COLUMN_INDEXES[(table, column)]]
     assert covering["columns"][0] == column  # still found through this one
     foreign_keys = {info["columns"][0] for info in constraints.values() if info["foreign_key"]}
-    assert column in foreign_keys  # the constraint itself stays
+    # The constraint itself stays, but for the two whose checks could never fail (0008).
+    assert (column in foreign_keys) is ((table, column) not in UNCHECKED_FOREIGN_KEYS)
+
+
+# Migration 0008: checked at commit for every row inserted, these could never fail (the log's
+# destination ties it to its account; attempts are written only for logs their statement locked).
+UNCHECKED_FOREIGN_KEYS = {
+    ("destinations_deliverylog", "account_id"),
+    ("destinations_deliveryattempt", "log_id"),
+}
+
+
+def foreign_key_columns(table: str) -> set[str]:
+    return {info["columns"][0] for info in constraints_of(table).values() if info["foreign_key"]}
+
+
+def test_the_queue_tables_check_only_the_foreign_keys_that_can_fail():
+    assert foreign_key_columns("destinations_deliverylog") == {"event_id", "destination_id"}
+    assert foreign_key_columns("destinations_deliveryattempt") == set()
+    assert foreign_key_columns("destinations_event") == {"account_id"}
 
 
 def test_nothing_indexes_logs_by_creation_time():
     assert "created_at" not in single_column_indexes("destinations_deliverylog")
+
+
+@pytest.mark.parametrize("deleted", ["destination", "account"])
+def test_deleting_a_destination_or_an_account_leaves_no_log_or_attempt_behind(account, deleted):
+    """Without the two constraints, Django's collector is what cascades: nothing is orphaned."""
+    log = DeliveryLogFactory(destination=DestinationFactory(account=account))
+    DeliveryAttempt.objects.create(
+        log=log, attempt_number=1, started_at=timezone.now(), outcome="success"
+    )
+    elsewhere = DeliveryLogFactory()  # another account's log stays
+    DeliveryAttempt.objects.create(
+        log=elsewhere, attempt_number=1, started_at=timezone.now(), outcome="success"
+    )
+
+    (log.destination if deleted == "destination" else account).delete()
+
+    assert list(DeliveryLog.objects.values_list("id", flat=True)) == [elsewhere.pk]
+    assert list(DeliveryAttempt.objects.values_list("log_id", flat=True)) == [elsewhere.pk]
