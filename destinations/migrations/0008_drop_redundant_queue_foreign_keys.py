@@ -8,11 +8,32 @@ about 0.3 ms of PostgreSQL's CPU per event:
 - an attempt's log: every writer inserts attempts only for logs its own statement has just updated,
   so the log is locked until the commit and cannot be gone.
 The fields stay foreign keys for Django (joins, admin, deletes cascading through its collector).
-On PostgreSQL this only drops the constraints; SQLite rebuilds the two tables.
+On PostgreSQL this only drops the constraints. SQLite rebuilds the two tables, which drops the
+attempts table's trigger (migration 0005), which also names the logs table: it is dropped
+before the rebuilds and created again after them, both ways.
 """
+
+import importlib
 
 import django.db.models.deletion
 from django.db import migrations, models
+
+FILL_TRIGGER = importlib.import_module(
+    "destinations.migrations.0005_operators_stats_indexes_trace_context"
+)
+
+
+def fill_trigger_again_on_sqlite(apps, schema_editor):
+    if schema_editor.connection.vendor != "sqlite":
+        return  # PostgreSQL keeps its triggers: the constraint is dropped in place
+    schema_editor.execute(FILL_TRIGGER.SQLITE_REVERSE)
+    FILL_TRIGGER.fill_trigger_forward(apps, schema_editor)
+
+
+def fill_trigger_off_on_sqlite(apps, schema_editor):
+    """Before the rebuilds: the trigger names the logs table, which a rebuild replaces."""
+    if schema_editor.connection.vendor == "sqlite":
+        schema_editor.execute(FILL_TRIGGER.SQLITE_REVERSE)
 
 
 class Migration(migrations.Migration):
@@ -22,6 +43,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(fill_trigger_off_on_sqlite, fill_trigger_again_on_sqlite),
         migrations.AlterField(
             model_name="deliveryattempt",
             name="log",
@@ -44,4 +66,5 @@ class Migration(migrations.Migration):
                 to="accounts.account",
             ),
         ),
+        migrations.RunPython(fill_trigger_again_on_sqlite, fill_trigger_off_on_sqlite),
     ]
