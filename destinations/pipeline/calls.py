@@ -37,6 +37,9 @@ class CallLoop:
         self._finished: list[AttemptResult] = []
         # A call to a destination its claim filled up ended since the last turn.
         self._slot_freed = False
+        # The engine is stopping: no wait for a batch (see `interrupt`).
+        self._interrupted = False
+        self.batch_waits = 0  # waits begun (tests wait for one to be under way)
         self._tokens: collections.Counter[uuid.UUID] = collections.Counter()
         self._in_flight = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -107,7 +110,8 @@ class CallLoop:
         now = time.monotonic()
         eager_until, gather_until = now + eager_timeout, now + gather_timeout
         with self._finishing:
-            while True:
+            self.batch_waits += 1
+            while not self._interrupted:
                 eager = backlog or self._slot_freed
                 wanted = max(1, min(64, (self._in_flight + len(self._finished)) // 4))
                 if eager and len(self._finished) >= wanted:
@@ -116,6 +120,12 @@ class CallLoop:
                 if remaining <= 0:
                     return
                 self._finishing.wait(remaining)
+
+    def interrupt(self) -> None:
+        """Ends the current wait for a batch, and every later one (the engine is stopping)."""
+        with self._finishing:
+            self._interrupted = True
+            self._finishing.notify_all()
 
     def put_back(self, results: list[AttemptResult]) -> None:
         """Results a failed turn could not record: the next turn tries again."""

@@ -95,9 +95,15 @@ class DeliveryEngine:
         """
         self._stopping.set()
         self._wake.set()
+        self._calls.interrupt()  # a gathering wait would hold the stop for its whole window
         self._thread.join(timeout + 5.0)
         if self._listener is not None:
             self._listener.stop()
+
+    @property
+    def batch_waits(self) -> int:
+        """Waits for a batch of finished calls begun so far (see `CallLoop.wait_for_batch`)."""
+        return self._calls.batch_waits
 
     @property
     def running(self) -> bool:

@@ -73,6 +73,19 @@ def test_without_a_backlog_turns_are_gathered(
     assert turns <= elapsed / 0.5 + 1, (turns, elapsed)
 
 
+def test_a_stop_ends_the_gathering_wait(transactional_db, account, fast_loop, settings):
+    """Stopping does not wait for the rest of a gathering window (here far longer than stop's
+    own bound): the loop thread has ended when `stop` returns."""
+    settings.DELIVERY_TURN_GATHER_SECONDS = 120.0
+    engine = DeliveryEngine(concurrency=4).start()
+    try:
+        # Nothing is in flight, so the wait that begins after the first turn lasts its window.
+        wait_until(lambda: engine.batch_waits > 0, timeout=20, message="no gathering wait")
+    finally:
+        engine.stop(timeout=1.0)
+    assert not engine.running
+
+
 def test_a_freed_fifo_slot_is_claimed_again_at_once_without_waiting_for_the_gathering(
     transactional_db, account, sink, allow_local, fast_loop, settings
 ):
