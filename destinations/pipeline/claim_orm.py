@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from django.conf import settings
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber
 
 from destinations.models import DeliveryAttempt, DeliveryLog, Destination
 from destinations.pipeline.claims import (
@@ -150,16 +151,19 @@ def claim_with_orm(
         .order_by("claimed_until")
         .values_list("id", "destination_id", "claimed_until")[:window]
     )
-    due = base.filter(status=Status.PENDING, next_attempt_at__lte=now)
-    # Per destination, as many as its free slots: never the backlog of a destination at its cap.
-    for destination_id in due.order_by().values_list("destination_id", flat=True).distinct():
-        candidates += (
-            due.filter(destination_id=destination_id)
-            .order_by("next_attempt_at", "id")
-            .values_list("id", "destination_id", "next_attempt_at")[
-                : min(free.get(destination_id, cap), limit)
-            ]
-        )
+    # Each destination's oldest due logs, at most a batch or its cap (`_round_robin` keeps those
+    # within its free slots), in one query: never the backlog of a destination at its cap.
+    per_destination_rank = Window(
+        RowNumber(),
+        partition_by=[F("destination_id")],
+        order_by=[F("next_attempt_at").asc(), F("id").asc()],
+    )
+    candidates += (
+        base.filter(status=Status.PENDING, next_attempt_at__lte=now)
+        .annotate(rank=per_destination_rank)
+        .filter(rank__lte=min(cap, limit))
+        .values_list("id", "destination_id", "next_attempt_at")
+    )
     heads = [_fifo_head(destination_id=d, now=now) for d in sorted(fifo) if free.get(d, 0) > 0]
     candidates += [h for h in heads if h and (log_ids is None or h[0] in log_ids)]
     # Every time is set: the filters above take only due, expired or head logs.

@@ -6,10 +6,12 @@ from datetime import timedelta
 
 import psycopg2
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from destinations.models import DeliveryAttempt, DeliveryLog, Destination
+from destinations.pipeline.claim_orm import claim_with_orm
 from destinations.pipeline.claim_sql import claim_sql
 from destinations.pipeline.claims import claim_params, deliveries_claim
 from destinations.pipeline.engine import delivery_attempt
@@ -76,6 +78,24 @@ def test_a_batch_smaller_than_the_backlog_takes_turns_across_destinations(accoun
 
     assert sorted(job.destination_id for job in jobs) == sorted([busy.pk, quiet.pk])
     assert quiet_log.pk in {job.log_id for job in jobs}
+
+
+def test_the_orm_claim_queries_as_often_for_many_destinations_as_for_one(account):
+    """The embedded default's claim (its rules run on any database): one query finds every
+    destination's due logs, not one more per destination."""
+
+    def queries_of_a_claim() -> int:
+        with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+            jobs = claim_with_orm(limit=50, log_ids=None, now=timezone.now(), token=uuid.uuid4())
+        assert jobs
+        return len(queries)
+
+    DeliveryLogFactory(destination=DestinationFactory(account=account))
+    one = queries_of_a_claim()
+    for _ in range(5):
+        DeliveryLogFactory(destination=DestinationFactory(account=account))
+
+    assert queries_of_a_claim() == one
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan of the claim")
