@@ -95,6 +95,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         str,
         "product server's access log: shipped (gunicorn.conf.py) or off",
     )
+    opt("--calls", "ingest,ingest+jwt,ingest+apikey", str, "which documented calls to measure")
     opt("--tracing", False, bool, "also a product server with tracing on (local OTLP sink)")
     opt("--configs", "", str, "product gunicorn workers x threads to compare, e.g. 2x1,2x4,3x1")
     args, _ = parser.parse_known_args(argv)
@@ -111,6 +112,11 @@ class Runner:
             "ingest+jwt": {**self.headers, "Authorization": f"Token {creds['jwt']}"},
             "ingest+apikey": {"X-API-Key": creds["api_key"]},
         }
+        chosen = [name.strip() for name in args.calls.split(",") if name.strip()]
+        unknown = set(chosen) - set(self.calls)
+        if unknown or "ingest" not in chosen:
+            raise SystemExit(f"--calls: pick from {', '.join(self.calls)}, with ingest")
+        self.calls = {name: self.calls[name] for name in chosen}
         # The product runs with the shipped gunicorn.conf.py, access log included.
         self.product_env = dict(env)
         if args.access_log != "off":

@@ -1,9 +1,10 @@
 """OpenTelemetry traces, off unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set (SPEC section 13).
 
 With the endpoint set, every process that sets up Django (web, Celery worker, management
-commands) exports spans over OTLP/HTTP (protobuf) to it, and Django requests, Celery tasks, SQL
-(psycopg2, sqlite3) and outgoing HTTP (requests, aiohttp client) are instrumented with the
-official opentelemetry-instrumentation packages. The SDK's own variables apply
+commands) exports spans over OTLP/HTTP (protobuf) to it. Django requests and SQL (any database)
+are traced through Django's own hooks (tracing_django.py, measured cheaper than the contrib
+instrumentations); Celery tasks and outgoing HTTP (requests, aiohttp client) with the official
+opentelemetry-instrumentation packages. The SDK's own variables apply
 (`OTEL_SERVICE_NAME`, `OTEL_TRACES_SAMPLER`, `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_BSP_*`...).
 
 Off, nothing is imported and nothing is wrapped: `enabled()` is a module flag read, and the
@@ -57,20 +58,18 @@ def setup() -> bool:
 
 
 def _instrument_libraries() -> None:
+    from django.conf import settings
     from opentelemetry.instrumentation.celery import CeleryInstrumentor
-    from opentelemetry.instrumentation.django import DjangoInstrumentor
-    from opentelemetry.instrumentation.psycopg2 import Psycopg2Instrumentor
     from opentelemetry.instrumentation.requests import RequestsInstrumentor
-    from opentelemetry.instrumentation.sqlite3 import SQLite3Instrumentor
 
-    # Probes and scrapes (every few seconds) would drown the traces that matter; the SDK's
+    from backend.common import tracing_django
+
+    # Requests and SQL through Django's own hooks (tracing_django says why not the contrib
+    # packages). Probes and scrapes (every few seconds) would drown the traces that matter;
     # OTEL_PYTHON_DJANGO_EXCLUDED_URLS replaces this default when set.
     excluded = os.environ.get("OTEL_PYTHON_DJANGO_EXCLUDED_URLS") or DEFAULT_EXCLUDED_URLS
-    DjangoInstrumentor().instrument(excluded_urls=excluded)
+    tracing_django.install(settings, excluded)
     CeleryInstrumentor().instrument()  # type: ignore[no-untyped-call]  # untyped upstream
-    # psycopg2-binary provides the psycopg2 module under another distribution name.
-    Psycopg2Instrumentor().instrument(skip_dep_check=True)
-    SQLite3Instrumentor().instrument()
     RequestsInstrumentor().instrument()
     # The delivery engine's aiohttp client (the asyncio rewrite); absent before it lands.
     if importlib.util.find_spec("aiohttp") is not None:

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from backend.common import tracing
+from backend.common import tracing, tracing_django
 from destinations.models import Event
 from destinations.pipeline.ingest import event_ingest
 from destinations.pipeline.tracing import attempt_headers, attempt_span, current_traceparent
@@ -123,7 +123,7 @@ def test_one_trace_from_ingest_through_each_attempt(
         # The ingest request's own SQL is in the trace too (the event's INSERT).
         assert any(
             s["parent_span_id"] == ingest_span["span_id"]
-            and s["scope"].startswith("opentelemetry.instrumentation.")
+            and s["scope"] == tracing_django.TRACER_NAME
             and ("INSERT" in s["name"] or "INSERT" in str(s["attributes"]))
             for s in spans
         ), [(s["name"], s["scope"]) for s in spans]
