@@ -35,6 +35,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from bench import _harness as h
+from bench._costs import cpu_seconds, cpu_spent, process_tree
 from bench._wrk import measure, wrk_path
 
 PATH = "/api/v1/incoming-data/"
@@ -196,8 +197,8 @@ def run_compare(runner: Runner, args: argparse.Namespace, note: str) -> None:
         product = stack.enter_context(
             h.start_gunicorn(runner.product_env, workers=args.workers, threads=args.threads)
         )
-        cases = [("reference", reference.base_url, runner.headers)]
-        cases += [(label, product.base_url, headers) for label, headers in runner.calls.items()]
+        cases = [("reference", reference, runner.headers)]
+        cases += [(label, product, headers) for label, headers in runner.calls.items()]
         if args.tracing:
             traced_env = {
                 **runner.product_env,
@@ -211,15 +212,24 @@ def run_compare(runner: Runner, args: argparse.Namespace, note: str) -> None:
                     log_name="bench-gunicorn-tracing",
                 )
             )
-            cases.append(("ingest+tracing", traced.base_url, runner.headers))
-        for _, base_url, headers in cases:
-            runner.warm(base_url, headers)
+            cases.append(("ingest+tracing", traced, runner.headers))
+        for _, server, headers in cases:
+            runner.warm(server.base_url, headers)
         runs: dict[str, list] = {label: [] for label, _, _ in cases}
+        cpu: dict[str, list[float]] = {label: [] for label, _, _ in cases}
         for round_number in range(1, args.rounds + 1):
-            for label, base_url, headers in cases:
-                stats = runner.post(base_url, headers)
+            for label, server, headers in cases:
+                tree = process_tree([server.process.pid])
+                before = cpu_seconds(tree)
+                stats = runner.post(server.base_url, headers)
+                spent = cpu_spent(before, cpu_seconds(process_tree([server.process.pid])))
+                cpu[label].append(spent * 1000 / max(stats.count, 1))
                 runs[label].append(stats)
-                print(f"round {round_number} " + stats.line(label), flush=True)
+                print(
+                    f"round {round_number} {stats.line(label)} server CPU {cpu[label][-1]:.2f} ms"
+                    " per accepted request",
+                    flush=True,
+                )
         floors = []
         for _ in range(args.floor_rounds):
             floors.append(
@@ -230,15 +240,31 @@ def run_compare(runner: Runner, args: argparse.Namespace, note: str) -> None:
                     duration=args.duration,
                 )
             )
+    reference_cpu = statistics.median(cpu["reference"])
     for label in runs:
         if label != "reference":
-            print(summary(label, runs[label], runs["reference"], note), flush=True)
+            label_cpu = statistics.median(cpu[label])
+            print(
+                summary(label, runs[label], runs["reference"], note)
+                + f" | server CPU {label_cpu:.2f} ms per request vs the reference's"
+                f" {reference_cpu:.2f} ({h.ratio(label_cpu, reference_cpu):.2f} x)",
+                flush=True,
+            )
     if "ingest+tracing" in runs:
         on = statistics.median(r.rps for r in runs["ingest+tracing"])
         off = statistics.median(r.rps for r in runs["ingest"])
+        # Per round, the traced server against the untraced one measured just before it.
+        paired = [
+            a.rps / b.rps
+            for a, b in zip(runs["ingest+tracing"], runs["ingest"], strict=True)
+            if b.rps
+        ]
+        cpu_on, cpu_off = statistics.median(cpu["ingest+tracing"]), statistics.median(cpu["ingest"])
         print(
             f"tracing on {h.num(on)} req/s vs off {h.num(off)} req/s: ratio on/off "
-            f"{h.ratio(on, off):.2f} (target >= 0.90; off vs the reference: see the ingest line)",
+            f"{h.ratio(on, off):.2f}, median of the rounds' ratios "
+            f"{statistics.median(paired):.2f} (target >= 0.90); server CPU per request on "
+            f"{cpu_on:.2f} ms vs off {cpu_off:.2f} ms: +{(cpu_on / cpu_off - 1) * 100:.0f} %",
             flush=True,
         )
     if floors:
