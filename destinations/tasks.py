@@ -7,6 +7,7 @@ queue itself is left to scheduled tasks, mail and housekeeping, which never wait
 delivery.
 """
 
+import gc
 import logging
 
 from celery import shared_task, signals
@@ -27,6 +28,10 @@ def engine_start() -> None:
         return
     from destinations.pipeline.engine import DeliveryEngine
 
+    # What the worker loaded (Django, Celery, ~200,000 objects) leaves the garbage collector's
+    # reach: the engine keeps calls, jobs and connections alive across turns, so full
+    # collections come often, and each would walk all of it (as gunicorn.conf.py does for web).
+    gc.freeze()
     _engine = DeliveryEngine().start()
 
 
