@@ -51,7 +51,7 @@ class PreparedStatement:
 
 def prepared_names(wrapper: Any) -> set[str]:
     """The statements prepared on the wrapper's current connection."""
-    names: set[str] | None = wrapper.__dict__.get(_NAMES_ATTRIBUTE)
+    names = wrapper.__dict__.get(_NAMES_ATTRIBUTE)
     if names is None:
         names = wrapper.__dict__[_NAMES_ATTRIBUTE] = set()
     return names
