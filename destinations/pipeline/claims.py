@@ -31,13 +31,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from backend.common.prepared import PreparedStatement
 from destinations.models import DeliveryLog, Destination
 from destinations.pipeline.claim_sql import claim_sql
-
-# Planned once per connection (planning the claim cost ~5x running it: backend/common/prepared.py).
-CLAIM_ALL = PreparedStatement("destinations_claim", claim_sql(only_some=False))
-CLAIM_SOME = PreparedStatement("destinations_claim_some", claim_sql(only_some=True))
 
 Status = DeliveryLog.Status
 # Rows looked at per free slot: room for the per-destination cap to skip some.
@@ -101,7 +96,7 @@ def _claim_postgresql(
 ) -> list[DeliveryJob]:
     params = claim_params(limit=limit, log_ids=log_ids, now=now, token=token)
     with connection.cursor() as cursor:
-        (CLAIM_SOME if log_ids is not None else CLAIM_ALL).execute(cursor, params)
+        cursor.execute(claim_sql(only_some=log_ids is not None), params)
         rows = cursor.fetchall()
     return [_job_from_row(row, token, now) for row in rows]
 

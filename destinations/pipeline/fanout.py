@@ -22,7 +22,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from backend.common.db import skip_locked
-from backend.common.prepared import PreparedStatement
 from destinations.models import DeliveryLog, Destination, Event
 from destinations.pipeline.event_types import subscribes
 from destinations.pipeline.payloads import PayloadError, parse_ingest_body
@@ -82,14 +81,13 @@ FROM unnest(%(events)s::bigint[], %(destinations)s::bigint[], %(accounts)s::bigi
 ON CONFLICT DO NOTHING
 """
 EVENT_FIELDS = ("id", "account_id", "received_at", "event_type", "about_destination_id")
-TAKE_EVENTS = PreparedStatement("destinations_take_events", TAKE_EVENTS_SQL)  # runs every turn
 
 
 def _take_events(*, batch_size: int, now: datetime) -> list[dict[str, Any]]:
     """The oldest waiting events, stamped fanned out (in the caller's transaction)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            TAKE_EVENTS.execute(cursor, {"now": now, "limit": batch_size})
+            cursor.execute(TAKE_EVENTS_SQL, {"now": now, "limit": batch_size})
             rows = cursor.fetchall()
         return sorted((dict(zip(EVENT_FIELDS, row, strict=True)) for row in rows), key=_by_id)
     events = list(

@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 from django.db import connection
 from django.db.models import F, Min
 
-from backend.common.prepared import PreparedStatement
 from destinations.models import DeliveryLog, Destination
 from destinations.pipeline.outage import OutageLog
 
@@ -47,15 +46,12 @@ SELECT
 """
 
 
-NEXT_DUE = PreparedStatement("destinations_next_due", NEXT_DUE_SQL)  # runs every turn
-
-
 def next_due_at(now: datetime) -> datetime | None:
     """The earliest moment after `now` at which a claim may find something new."""
     window_start = now - timedelta(seconds=1)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            NEXT_DUE.execute(cursor, {"now": now, "window_start": window_start})
+            cursor.execute(NEXT_DUE_SQL, {"now": now, "window_start": window_start})
             row = cursor.fetchone()
         return min((m for m in row if m is not None), default=None)
     moments = [
