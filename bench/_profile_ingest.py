@@ -28,6 +28,22 @@ from bench import _harness as h
 from bench.ingest import BODY, CLEAN, PATH, SETUP
 
 
+def ingest_through(handler, headers: dict) -> None:
+    """One ingest call through a WSGI `handler` (as gunicorn would make it); 200 or an error.
+    `headers` are WSGI environ keys (`HTTP_CL_X_TOKEN`)."""
+    from django.test import RequestFactory
+
+    request = RequestFactory().post(
+        PATH, data=BODY, content_type="application/json", HTTP_HOST="127.0.0.1", **headers
+    )
+    environ = dict(request.environ)
+    environ["wsgi.input"] = io.BytesIO(BODY.encode())
+    statuses: list[str] = []
+    b"".join(handler(environ, lambda status, headers, exc=None: statuses.append(status)))
+    if not statuses[0].startswith("200"):
+        raise RuntimeError(f"{statuses[0]} for {list(headers)}")
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="bench._profile_ingest")
     parser.add_argument("--requests", type=int, default=2000)
@@ -41,7 +57,6 @@ def main(argv: list[str]) -> None:
     creds = h.django_eval(env, SETUP)
     os.environ.update(env)
 
-    from django.test import RequestFactory
     from pyinstrument import Profiler
 
     from backend.wsgi import application
@@ -54,25 +69,13 @@ def main(argv: list[str]) -> None:
         },
         "X-API-Key": {"HTTP_X_API_KEY": creds["api_key"]},
     }
-    factory = RequestFactory()
 
     def one(headers: dict) -> None:
-        one_through(application, headers)
-
-    def one_through(handler, headers: dict) -> None:
-        request = factory.post(
-            PATH, data=BODY, content_type="application/json", HTTP_HOST="127.0.0.1", **headers
-        )
-        environ = dict(request.environ)
-        environ["wsgi.input"] = io.BytesIO(BODY.encode())
-        statuses: list[str] = []
-        b"".join(handler(environ, lambda status, headers, exc=None: statuses.append(status)))
-        if not statuses[0].startswith("200"):
-            raise RuntimeError(f"{statuses[0]} for {list(headers)}")
+        ingest_through(application, headers)
 
     if args.middleware:
         try:
-            measure_middleware(one_through, calls["CL-X-TOKEN"], args)
+            measure_middleware(ingest_through, calls["CL-X-TOKEN"], args)
         finally:
             h.django_eval(env, CLEAN)
         return

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import io
 import json
 import os
 import statistics
@@ -27,7 +26,8 @@ import sys
 import time
 
 from bench import _harness as h
-from bench.ingest import BODY, CLEAN, PATH, SETUP, otlp_sink
+from bench._profile_ingest import ingest_through
+from bench.ingest import CLEAN, SETUP, otlp_sink
 
 ONLY_VAR = "BENCH_TRACING_ONLY"
 
@@ -93,25 +93,14 @@ def child(args: argparse.Namespace) -> None:
     only = os.environ.get(ONLY_VAR)
     if only:
         restrict_instrumentation(only)
-    from django.test import RequestFactory
-
     from backend.common import tracing
     from backend.wsgi import application
 
     gc.freeze()  # as gunicorn.conf.py's post_worker_init does once the app is loaded
-    factory = RequestFactory()
     headers = {"HTTP_CL_X_TOKEN": os.environ["BENCH_TOKEN"]}
 
     def one() -> None:
-        request = factory.post(
-            PATH, data=BODY, content_type="application/json", HTTP_HOST="127.0.0.1", **headers
-        )
-        environ = dict(request.environ)
-        environ["wsgi.input"] = io.BytesIO(BODY.encode())
-        statuses: list[str] = []
-        b"".join(application(environ, lambda status, hdrs, exc=None: statuses.append(status)))
-        if not statuses[0].startswith("200"):
-            raise RuntimeError(statuses[0])
+        ingest_through(application, headers)
 
     for _ in range(args.warmup):
         one()
