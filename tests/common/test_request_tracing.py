@@ -15,12 +15,20 @@ from opentelemetry import context, trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry.trace import (
+    NonRecordingSpan,
+    SpanContext,
+    SpanKind,
+    StatusCode,
+    TraceFlags,
+)
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.http import ExcludeList
 from rest_framework.test import APIClient
 
 from backend.common import tracing, tracing_django
 from destinations.models import Event
+from destinations.pipeline.tracing import current_traceparent
 from tests.factories import AccountFactory
 
 CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -173,3 +181,55 @@ def test_install_puts_the_middleware_outermost_once_and_reads_the_excluded_paths
     assert tracing_django._excluded.url_disabled("/status")
     assert not tracing_django._excluded.url_disabled("/status/more")
     assert not tracing_django._excluded.url_disabled("/api/v1/incoming-data/")
+
+
+@pytest.mark.django_db
+def test_a_malformed_traceparent_starts_a_trace_of_its_own(traced_client, spans):
+    account = AccountFactory()
+    response = traced_client.post(
+        "/api/v1/incoming-data/",
+        data={"a": 1},
+        format="json",
+        HTTP_CL_X_TOKEN=str(account.app_secret_token),
+        HTTP_TRACEPARENT="00-not-a-trace-id-01",
+    )
+    assert response.status_code == 200, response.content
+    (server,) = by_kind(spans, SpanKind.SERVER)
+    assert server.parent is None and server.context.is_valid
+    event = Event.objects.get(event_id=response.json()["event_id"])
+    ctx = server.context
+    assert event.traceparent == f"00-{ctx.trace_id:032x}-{ctx.span_id:016x}-{ctx.trace_flags:02x}"
+
+
+@pytest.mark.parametrize("sampled", [True, False])
+def test_the_stored_traceparent_is_what_the_w3c_propagator_writes(spans, sampled):
+    """`current_traceparent` formats the header itself (cheaper): it must match the library's."""
+    flags = TraceFlags(TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT)
+    span = NonRecordingSpan(
+        SpanContext(trace_id=0xABC, span_id=0x123, is_remote=False, trace_flags=flags)
+    )
+    token = context.attach(trace.set_span_in_context(span))
+    try:
+        carrier: dict[str, str] = {}
+        TraceContextTextMapPropagator().inject(carrier)
+        assert current_traceparent() == carrier["traceparent"]
+        assert current_traceparent().endswith("-01" if sampled else "-00")
+    finally:
+        context.detach(token)
+    assert current_traceparent() is None  # no span: nothing to store
+
+
+def test_a_views_exception_is_recorded_on_the_request_span(spans):
+    middleware = tracing_django.RequestSpanMiddleware(lambda request: None)
+    parent = tracing_django._tracer.start_span("request")
+    token = context.attach(trace.set_span_in_context(parent))
+    try:
+        middleware.process_exception(None, ValueError("bad"))
+    finally:
+        context.detach(token)
+        parent.end()
+    (span,) = spans.get_finished_spans()
+    assert [e.attributes["exception.type"] for e in span.events] == ["ValueError"]
+    # Outside any span it records nothing, and does not fail.
+    middleware.process_exception(None, ValueError("bad"))
+    assert len(spans.get_finished_spans()) == 1

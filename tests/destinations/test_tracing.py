@@ -16,7 +16,7 @@ from destinations.pipeline.tracing import attempt_headers, attempt_span, current
 from tests.destinations.factories import DestinationFactory
 from tests.support.gunicorn import GunicornProcess
 from tests.support.otlp import OtlpReceiver
-from tests.support.worker import wait_until
+from tests.support.worker import free_port, wait_until
 
 SERVER_KIND = 2  # SpanKind SPAN_KIND_SERVER in the OTLP protobuf
 CLIENT_KIND = 3
@@ -153,3 +153,28 @@ def test_one_trace_from_ingest_through_each_attempt(
         assert {tp.split("-")[2] for tp in traceparents} <= attempt_ids | inner_ids
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_ingest_keeps_answering_when_the_trace_collector_is_unreachable(account, tmp_path):
+    """Spans go out from a background thread: a collector that refuses connections costs the
+    requests nothing, and every event is stored with its trace context all the same."""
+    nothing_listens = f"http://127.0.0.1:{free_port()}"
+    server = GunicornProcess(
+        tmp_path,
+        workers=1,
+        extra_env={
+            "OTEL_EXPORTER_OTLP_ENDPOINT": nothing_listens,
+            "OTEL_BSP_SCHEDULE_DELAY": "50",  # exports (and their failures) while we send
+            "OTEL_EXPORTER_OTLP_TIMEOUT": "1",  # the worker's exit does not wait long for it
+            "INGEST_THROTTLE_RATE": "none",
+        },
+    ).start()
+    try:
+        answers = [ingest(server, account, {"n": n}) for n in range(20)]
+    finally:
+        server.stop()
+    events = Event.objects.filter(event_id__in=[a["event_id"] for a in answers])
+    assert events.count() == 20
+    assert all(e.traceparent and e.traceparent.startswith("00-") for e in events)
